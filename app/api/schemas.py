@@ -1,0 +1,97 @@
+"""Response bodies of the API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from pydantic import BaseModel, Field
+
+from app.analysis import Emotion, Quadrant
+
+
+class ModelInfo(BaseModel):
+    """The model that made a prediction."""
+
+    name: str = Field(examples=["music-emotion"])
+    version: str = Field(examples=["0.1.0"])
+
+
+class Spread(BaseModel):
+    """Standard deviation of the per-window predictions."""
+
+    valence: float = Field(ge=0, examples=[0.05])
+    arousal: float = Field(ge=0, examples=[0.08])
+
+
+class TimbreSummary(BaseModel):
+    """The AudioCommons timbral descriptors (0-100, reverb 0 or 1)."""
+
+    hardness: float
+    depth: float
+    brightness: float
+    roughness: float
+    warmth: float
+    sharpness: float
+    boominess: float
+    reverb: float
+
+
+class FeatureSummary(BaseModel):
+    """The song-level features behind a prediction."""
+
+    tempo_bpm: float = Field(examples=[123.0])
+    loudness_lufs: float = Field(examples=[-14.2])
+    zero_crossings_per_s: float = Field(examples=[1510.3])
+    spectral_centroid_mean_hz: float = Field(examples=[2210.5])
+    spectral_rolloff_mean_hz: float = Field(examples=[4650.0])
+    timbre: TimbreSummary
+
+
+class Segment(BaseModel):
+    """The emotion of one analysis window."""
+
+    start_s: float
+    end_s: float
+    valence: float = Field(ge=-1, le=1)
+    arousal: float = Field(ge=-1, le=1)
+
+
+class EmotionResult(BaseModel):
+    """A song's emotion on Russell's circumplex."""
+
+    valence: float = Field(ge=-1, le=1, description="Negative to positive; 0 is neutral.")
+    arousal: float = Field(ge=-1, le=1, description="Calm to energetic; 0 is neutral.")
+    quadrant: Quadrant
+    spread: Spread
+    duration_s: float = Field(description="Duration of the analysed audio.")
+    truncated: bool = Field(description="True if the file was longer than the analysed limit.")
+    model: ModelInfo
+    features: FeatureSummary | None = None
+    timeline: list[Segment] | None = None
+
+    @classmethod
+    def of(
+        cls, emotion: Emotion, model: ModelInfo, *, features: bool, timeline: bool
+    ) -> EmotionResult:
+        """Build the response for ``emotion``, with the optional parts requested."""
+        f = emotion.features
+        return cls(
+            valence=emotion.valence,
+            arousal=emotion.arousal,
+            quadrant=emotion.quadrant,
+            spread=Spread(valence=emotion.valence_spread, arousal=emotion.arousal_spread),
+            duration_s=emotion.duration_s,
+            truncated=emotion.truncated,
+            model=model,
+            features=FeatureSummary(
+                tempo_bpm=f.tempo_bpm,
+                loudness_lufs=f.loudness_lufs,
+                zero_crossings_per_s=f.zero_crossings_per_s,
+                spectral_centroid_mean_hz=float(f.spectral_centroid.mean()),
+                spectral_rolloff_mean_hz=float(f.spectral_rolloff.mean()),
+                timbre=TimbreSummary(**asdict(f.timbre)),
+            )
+            if features
+            else None,
+            timeline=[Segment(**asdict(s)) for s in emotion.timeline] if timeline else None,
+        )

@@ -1,0 +1,29 @@
+"""The service's error hierarchy; the API maps each class to a problem type."""
+
+
+class MusicEmotionError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class AudioError(MusicEmotionError):
+    """The input cannot be analysed as audio."""
+
+
+class EmptyInputError(AudioError):
+    """The upload holds no bytes."""
+
+
+class InputTooLargeError(AudioError):
+    """The upload is larger than the configured limit."""
+
+
+class UndecodableAudioError(AudioError):
+    """No decoder could read the bytes as audio (not audio, corrupt, or an unknown format)."""
+
+
+class AudioTooShortError(AudioError):
+    """The audio is too short to analyse."""
+
+
+class ModelContractError(MusicEmotionError):
+    """A model's card disagrees with the running code; the model must not be used."""

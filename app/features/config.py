@@ -1,0 +1,44 @@
+"""The fixed analysis configuration shared by training and serving."""
+
+from dataclasses import asdict, dataclass
+
+SAMPLE_RATE = 22050
+"""Every feature is computed from mono audio at this rate (Hz)."""
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How audio becomes model inputs; a model card records it and must match it.
+
+    The frame-level features use an STFT of ``n_fft`` samples every ``hop_length``
+    samples; ``frames_per_step`` consecutive frames are averaged into one time step,
+    and ``n_steps`` steps form one analysis window (20 s with the defaults). Windows
+    start every ``window_hop_s`` seconds.
+    """
+
+    sample_rate: int = SAMPLE_RATE
+    n_fft: int = 2048
+    hop_length: int = 441
+    frames_per_step: int = 5
+    n_steps: int = 200
+    window_hop_s: float = 10.0
+    n_mfcc: int = 20
+    n_chroma: int = 12
+    rolloff_percent: float = 0.85
+
+    @property
+    def step_s(self) -> float:
+        """Duration of one time step in seconds."""
+        return self.hop_length * self.frames_per_step / self.sample_rate
+
+    @property
+    def window_s(self) -> float:
+        """Duration of one analysis window in seconds."""
+        return self.step_s * self.n_steps
+
+    def to_dict(self) -> dict:
+        """The configuration as plain JSON-ready values."""
+        return asdict(self)
+
+
+DEFAULT_CONFIG = FeatureConfig()

@@ -1,0 +1,104 @@
+"""Cut a song's time steps into the network's fixed-size windows.
+
+A window is ``config.n_steps`` steps (20 s). Windows start every ``window_hop_s``
+(10 s) while they fit; if the last one stops short of the end, one more window is
+aligned with the end, so every step of the song is seen. A song shorter than one
+window is repeated (tiled) to fill it: its statistics stay those of the music,
+where zero padding would add silence the training data never had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.features import Features
+from app.features.config import DEFAULT_CONFIG, FeatureConfig
+from app.features.timbre import Timbre
+
+SCALAR_NAMES: tuple[str, ...] = (
+    "tempo_bpm",
+    "loudness_lufs",
+    "zero_crossings_per_s",
+    *(f"timbre_{name}" for name in Timbre.__dataclass_fields__),
+)
+"""Order of the model's ``scalars`` input."""
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The model's inputs for every window of one song.
+
+    Attributes
+    ----------
+    mfcc : (windows, n_mfcc, n_steps) float32
+    chroma : (windows, n_chroma, n_steps) float32
+    spectral : (windows, 2, n_steps) float32, centroid then rolloff
+    scalars : (windows, len(SCALAR_NAMES)) float32
+    start_s : (windows,) start time of each window in seconds
+    """
+
+    mfcc: np.ndarray
+    chroma: np.ndarray
+    spectral: np.ndarray
+    scalars: np.ndarray
+    start_s: np.ndarray
+
+    def __len__(self) -> int:
+        return self.mfcc.shape[0]
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The arrays keyed by the model's input names."""
+        return {
+            "mfcc": self.mfcc,
+            "chroma": self.chroma,
+            "spectral": self.spectral,
+            "scalars": self.scalars,
+        }
+
+
+def window_starts(n_steps: int, config: FeatureConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """First step of each window for a song of ``n_steps`` steps."""
+    size = config.n_steps
+    if n_steps <= size:
+        return np.zeros(1, dtype=int)
+    hop = round(config.window_hop_s / config.step_s)
+    starts = list(range(0, n_steps - size + 1, hop))
+    if starts[-1] + size < n_steps:
+        starts.append(n_steps - size)
+    return np.asarray(starts)
+
+
+def scalar_vector(features: Features) -> np.ndarray:
+    """The song-level scalars in :data:`SCALAR_NAMES` order."""
+    values = [features.tempo_bpm, features.loudness_lufs, features.zero_crossings_per_s]
+    values += [getattr(features.timbre, name) for name in Timbre.__dataclass_fields__]
+    return np.asarray(values, dtype=np.float32)
+
+
+def windows(features: Features, config: FeatureConfig = DEFAULT_CONFIG) -> Windows:
+    """Cut ``features`` into model windows.
+
+    Examples
+    --------
+    >>> w = windows(features)  # doctest: +SKIP
+    >>> w.mfcc.shape  # doctest: +SKIP
+    (5, 20, 200)
+    """
+    size = config.n_steps
+    steps = np.vstack(
+        [features.spectral_centroid, features.spectral_rolloff, features.mfcc, features.chroma]
+    )
+    if steps.shape[1] < size:
+        steps = np.tile(steps, -(-size // steps.shape[1]))[:, :size]
+    starts = window_starts(steps.shape[1], config)
+    stacked = np.stack([steps[:, s : s + size] for s in starts]).astype(np.float32)
+    n_mfcc = config.n_mfcc
+    return Windows(
+        spectral=stacked[:, :2],
+        mfcc=stacked[:, 2 : 2 + n_mfcc],
+        chroma=stacked[:, 2 + n_mfcc :],
+        scalars=np.repeat(scalar_vector(features)[None], len(starts), axis=0),
+        start_s=starts * config.step_s,
+    )

@@ -1,0 +1,29 @@
+"""Shared fixtures: where the shared datasets are, and synthesised audio files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.audio_fixtures import FORMATS, song, write
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The shared labelled datasets; tests that need them skip where they are absent."""
+    if not (SHARED_DATASETS / "README.md").exists():
+        pytest.skip("../shared/datasets is not present on this machine")
+    return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def song_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same 8-s synthetic song encoded in every supported format."""
+    folder = tmp_path_factory.mktemp("songs")
+    y = song(8.0, 48000)
+    return {fmt: write(folder / f"song.{fmt}", y, 48000) for fmt in FORMATS}
+
