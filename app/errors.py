@@ -25,5 +25,9 @@ class AudioTooShortError(AudioError):
     """The audio is too short to analyse."""
 
 
+class SilentAudioError(AudioError):
+    """The audio is silent (nothing above BS.1770's -70 LUFS gate): it has no emotion to tell."""
+
+
 class ModelContractError(MusicEmotionError):
     """A model's card disagrees with the running code; the model must not be used."""

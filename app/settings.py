@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, description="Server processes.")
+    analysis_threads: int = Field(2, ge=1, description="Analyses run at once per process.")
+    queue_size: int = Field(
+        8, ge=0, description="Requests waiting per process before 503 + Retry-After."
+    )
+    max_batch_files: int = Field(16, ge=1, description="Most files in one batch request.")
     api_key: SecretStr | None = Field(None, description="If set, required in the X-API-Key header.")
     cors_origins: list[str] = Field(default_factory=list)
 

@@ -15,6 +15,7 @@ from app.errors import (
     EmptyInputError,
     InputTooLargeError,
     MusicEmotionError,
+    SilentAudioError,
     UndecodableAudioError,
 )
 
@@ -25,6 +26,7 @@ STATUS_OF: dict[type[MusicEmotionError], tuple[int, str]] = {
     InputTooLargeError: (413, "file-too-large"),
     UndecodableAudioError: (415, "unsupported-audio"),
     AudioTooShortError: (422, "audio-too-short"),
+    SilentAudioError: (422, "silent-audio"),
 }
 """HTTP status and problem slug of each domain error."""
 

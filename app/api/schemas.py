@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pydantic import BaseModel, Field
 
 from app.analysis import Emotion, Quadrant
+from app.api.problems import Problem
 
 
 class ModelInfo(BaseModel):
@@ -95,3 +96,19 @@ class EmotionResult(BaseModel):
             else None,
             timeline=[Segment(**asdict(s)) for s in emotion.timeline] if timeline else None,
         )
+
+
+class BatchItem(BaseModel):
+    """One file of a batch: its result, or the problem that stopped it."""
+
+    filename: str | None = Field(
+        None, description="The name the client sent; never used as a path."
+    )
+    result: EmotionResult | None = None
+    error: Problem | None = None
+
+
+class BatchResult(BaseModel):
+    """The results of a batch, in the order of the uploaded files."""
+
+    items: list[BatchItem]

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.errors import SilentAudioError
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE, FeatureConfig
-from app.features.loudness import integrated_loudness
+from app.features.loudness import SILENCE_LUFS, integrated_loudness
 from app.features.spectral import spectral_features
 from app.features.timbre import Timbre
 from app.features.timbre import timbre as timbral_descriptors
@@ -62,6 +63,11 @@ def extract(samples: np.ndarray, config: FeatureConfig = DEFAULT_CONFIG) -> Feat
     Loudness is measured on all channels (as BS.1770 defines it); every other feature
     on their average.
 
+    Raises
+    ------
+    SilentAudioError
+        If no part of the audio is louder than BS.1770's absolute gate (-70 LUFS).
+
     Examples
     --------
     >>> from app.audio import decode
@@ -71,6 +77,8 @@ def extract(samples: np.ndarray, config: FeatureConfig = DEFAULT_CONFIG) -> Feat
     sr = config.sample_rate
     mono = samples[0] if samples.shape[0] == 1 else samples.mean(axis=0)
     loudness = integrated_loudness(samples, sr)
+    if loudness <= SILENCE_LUFS:
+        raise SilentAudioError("the audio is silent (below -70 LUFS throughout)")
     spectral = spectral_features(mono, config)
     return Features(
         duration_s=mono.shape[0] / sr,

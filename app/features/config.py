@@ -25,6 +25,8 @@ class FeatureConfig:
     n_mfcc: int = 20
     n_chroma: int = 12
     rolloff_percent: float = 0.85
+    chroma_tuning: float = 0.0
+    """Chroma assumes A440 tuning (librosa estimates it per song, at 10x the cost of chroma)."""
 
     @property
     def step_s(self) -> float:

@@ -1,12 +1,15 @@
 """Frame-level spectral features from one shared STFT, pooled into time steps.
 
-Every feature is librosa's own function, fed the same precomputed spectrogram so
-that the STFT and the mel filterbank are computed once per song.
+Each feature is librosa's definition computed from one STFT of the song: the
+spectrogram, the mel and chroma filterbanks are built once and shared, where
+calling each ``librosa.feature`` function on the signal would recompute them.
+``tests/features/test_spectral.py`` checks equality with librosa's own functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import librosa
 import numpy as np
@@ -37,6 +40,19 @@ class SpectralFeatures:
     tempo_bpm: float
 
 
+@lru_cache(maxsize=4)
+def _filterbanks(config: FeatureConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin frequencies, mel filterbank and chroma filterbank for ``config``."""
+    sr, n_fft = config.sample_rate, config.n_fft
+    return (
+        librosa.fft_frequencies(sr=sr, n_fft=n_fft).astype(np.float32),
+        librosa.filters.mel(sr=sr, n_fft=n_fft),
+        librosa.filters.chroma(
+            sr=sr, n_fft=n_fft, n_chroma=config.n_chroma, tuning=config.chroma_tuning
+        ),
+    )
+
+
 def spectral_features(y: np.ndarray, config: FeatureConfig) -> SpectralFeatures:
     """Compute the spectral features of mono samples ``y`` at ``config.sample_rate``.
 
@@ -47,21 +63,34 @@ def spectral_features(y: np.ndarray, config: FeatureConfig) -> SpectralFeatures:
     440
     """
     sr, hop = config.sample_rate, config.hop_length
+    freqs, mel_basis, chroma_basis = _filterbanks(config)
     magnitude = np.abs(librosa.stft(y, n_fft=config.n_fft, hop_length=hop))
     power = magnitude**2
-    log_mel = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr))
+    log_mel = librosa.power_to_db(mel_basis @ power)
     onset_envelope = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop)
     tempo = librosa.feature.tempo(onset_envelope=onset_envelope, sr=sr, hop_length=hop)
     frames = SpectralFeatures(
-        spectral_centroid=librosa.feature.spectral_centroid(S=magnitude, sr=sr)[0],
-        spectral_rolloff=librosa.feature.spectral_rolloff(
-            S=magnitude, sr=sr, roll_percent=config.rolloff_percent
-        )[0],
+        spectral_centroid=centroid(magnitude, freqs),
+        spectral_rolloff=rolloff(magnitude, freqs, config.rolloff_percent),
         mfcc=librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc),
-        chroma=librosa.feature.chroma_stft(S=power, sr=sr, n_chroma=config.n_chroma),
+        chroma=librosa.util.normalize(chroma_basis @ power, norm=np.inf, axis=0),
         tempo_bpm=float(tempo[0]),
     )
     return pool_steps(frames, config.frames_per_step)
+
+
+def centroid(magnitude: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """``librosa.feature.spectral_centroid``: the magnitude-weighted mean frequency per frame."""
+    total = magnitude.sum(axis=0)
+    return (freqs @ magnitude) / np.where(total > 0, total, np.finfo(np.float32).tiny)
+
+
+def rolloff(magnitude: np.ndarray, freqs: np.ndarray, percent: float) -> np.ndarray:
+    """``librosa.feature.spectral_rolloff``: the lowest bin frequency holding ``percent`` of
+    the frame's magnitude."""
+    cumulative = np.cumsum(magnitude, axis=0)
+    first = np.argmax(cumulative >= percent * cumulative[-1], axis=0)
+    return freqs[first]
 
 
 def pool_steps(frames: SpectralFeatures, frames_per_step: int) -> SpectralFeatures:

@@ -124,3 +124,9 @@ def test_health_and_docs(client):
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert "/v1/emotion" in schema["paths"]
+
+
+def test_silence_is_422(client):
+    data = encode(tone(440, 5.0, 44100, 0.0), 44100, "flac")
+    body = assert_problem(client.post("/v1/emotion", files={"file": ("silence.flac", data)}), 422)
+    assert body["type"] == "/problems/silent-audio"

@@ -46,7 +46,7 @@ def test_steps_are_librosa_frames_averaged():
         "spectral_centroid": librosa.feature.spectral_centroid(y=y, **kwargs)[0],
         "spectral_rolloff": librosa.feature.spectral_rolloff(y=y, **kwargs)[0],
         "mfcc": librosa.feature.mfcc(y=y, n_mfcc=c.n_mfcc, **kwargs),
-        "chroma": librosa.feature.chroma_stft(y=y, **kwargs),
+        "chroma": librosa.feature.chroma_stft(y=y, tuning=c.chroma_tuning, **kwargs),
     }
     for name, frames in expected.items():
         steps = frames.shape[-1] // c.frames_per_step

@@ -1,0 +1,53 @@
+"""Training and serving compute the same features: the classic bug of the field, ruled out.
+
+The training package extracts (and caches) features through ``training.features``; the
+service through :class:`app.analysis.Analyzer`. Both must give the model identical
+inputs for the same file, including after a round trip through the feature cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from app.analysis import Analyzer
+from app.features import Features
+from app.features.windows import windows
+from app.settings import Settings
+
+training_features = pytest.importorskip("training.features")
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    settings = Settings()
+    return Analyzer(settings.model_path, max_duration_s=settings.max_duration_s, warm_up=False)
+
+
+def assert_same_features(a: Features, b: Features) -> None:
+    for field in fields(Features):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y, err_msg=field.name)
+        else:
+            assert x == y, field.name
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "m4a", "flac"])
+def test_training_and_serving_features_are_identical(tmp_path, song_files, analyzer, fmt):
+    path = song_files[fmt]
+    cache = tmp_path / "cache"
+    [computed] = training_features.extract_all([path], cache, progress=False)
+    [cached] = training_features.extract_all([path], cache, progress=False)
+    served = analyzer(path).features
+
+    assert_same_features(computed, served)
+    assert_same_features(cached, served)
+    for name, array in windows(cached).inputs().items():
+        np.testing.assert_array_equal(array, windows(served).inputs()[name], err_msg=name)
+
+
+def test_training_decodes_as_much_as_the_service():
+    assert training_features.MAX_DURATION_S == Settings().max_duration_s
