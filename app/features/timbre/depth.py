@@ -1,0 +1,134 @@
+"""Apparent depth: low-frequency centroid and energy ratio, note decay time, lowest pitch.
+
+Port of ``Timbral_Depth`` from the AudioCommons ``timbral_models`` 0.4.0 (Apache-2.0, Andy
+Pearce, University of Surrey).
+
+Known deviation: the three repeated second-order Butterworth filters run as one cascade of
+second-order sections (:func:`.filters.cascade`), equal to the reference's three ``lfilter``
+passes up to rounding.
+"""
+
+import numpy as np
+import scipy.fft
+from scipy.signal import get_window
+
+from app.features.timbre.envelope import detect_onsets, rms_envelope, sample_and_hold_envelope
+from app.features.timbre.filters import cascade
+from app.features.timbre.peaks import detect_peaks
+
+_COEFFICIENTS = np.array([-0.0043703565847874465, 32.83743202462131, 4.750862716905235,
+                          -14.217438690256062, 3.8782339862813924, -0.8544826091735516,
+                          66.69534393444391])
+
+N_FFT = 4096
+HOP = N_FFT - int(3 * N_FFT / 4)
+"""The reference passes ``3 * nfft / 4`` as the overlap, so frames advance by a quarter."""
+
+RMS_STEP = 256
+
+
+def power_spectrogram(
+    audio: np.ndarray, fs: float, n_fft: int = N_FFT
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-sided power spectrum of Hamming-windowed, mean-removed frames (spectrum scaling).
+
+    Equal to ``scipy.signal.spectrogram(audio, fs, 'hamming', n_fft, 3 * n_fft // 4, n_fft,
+    'constant', True, 'spectrum')``, including its single-frame form for signals no longer
+    than ``n_fft``.
+
+    Returns
+    -------
+    freq, spec
+        Frequencies (Hz) and power of shape (n_fft // 2 + 1, n_frames).
+    """
+    if len(audio) > n_fft:
+        nperseg, hop = n_fft, HOP
+    else:
+        nperseg, hop = len(audio), 1
+    window = get_window("hamming", nperseg)
+    frames = np.lib.stride_tricks.sliding_window_view(audio, nperseg)[::hop]
+    spec = np.empty((len(frames), n_fft // 2 + 1))
+    # Small blocks of frames stay in cache through the detrend, window and transform.
+    for start in range(0, len(frames), 32):
+        block = frames[start : start + 32]
+        block = scipy.fft.rfft((block - block.mean(axis=1, keepdims=True)) * window, n_fft)
+        spec[start : start + len(block)] = block.real**2 + block.imag**2
+    spec /= window.sum() ** 2
+    spec[:, 1 : -1 if n_fft % 2 == 0 else None] *= 2
+    return np.fft.rfftfreq(n_fft, 1.0 / fs), spec.T
+
+
+def depth(
+    audio: np.ndarray,
+    fs: float,
+    threshold_db: float = -60,
+    low_frequency_limit: float = 20,
+    centroid_crossover_frequency: float = 2000,
+    ratio_crossover_frequency: float = 500,
+    db_decay_threshold: float = -40,
+) -> float:
+    """Apparent depth of prepared audio (see :func:`.prepare.prepare`), about 0-100.
+
+    Parameters
+    ----------
+    audio
+        Prepared samples.
+    fs
+        Sample rate in Hz.
+    threshold_db
+        Frame power (dB) below which a frame counts as silent.
+    low_frequency_limit
+        Cut-off (Hz) of the 18 dB/octave high-pass applied first.
+    centroid_crossover_frequency
+        Cut-off (Hz) of the low-pass before the lower spectral centroid.
+    ratio_crossover_frequency
+        Cut-off (Hz) of the low-pass before the low-frequency energy ratio.
+    db_decay_threshold
+        Level (dB below each note's peak RMS) that ends the note's decay.
+    """
+    audio = cascade(audio, low_frequency_limit, fs, "high")
+    low_centroid_audio = cascade(audio, centroid_crossover_frequency, fs, "low")
+    low_ratio_audio = cascade(audio, ratio_crossover_frequency, fs, "low")
+    gain = 1.0 / np.max(np.abs(audio))
+    audio, low_centroid_audio, low_ratio_audio = (
+        audio * gain, low_centroid_audio * gain, low_ratio_audio * gain
+    )
+
+    freq, spec = power_spectrogram(audio, fs)
+    _, low_centroid_spec = power_spectrogram(low_centroid_audio, fs)
+    _, low_ratio_spec = power_spectrogram(low_ratio_audio, fs)
+
+    # Metrics 1 and 2: power-weighted lower centroid and low-frequency ratio of active frames.
+    tpower = spec.sum(axis=0)
+    active = tpower > 10 ** (threshold_db / 20.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centroids = (low_centroid_spec * freq[:, None]).sum(0) / low_centroid_spec.sum(0)
+        lower_centroid = np.where(active, centroids, 0.0)
+        lower_ratio = np.where(active, low_ratio_spec.sum(axis=0) / tpower, 0.0)
+    centroid = min(np.average(lower_centroid, weights=tpower), float(centroid_crossover_frequency))
+    ratio = np.average(lower_ratio, weights=tpower)
+
+    # Metric 3: mean time each note's RMS takes to fall below the decay threshold.
+    envelope = sample_and_hold_envelope(audio, fs)
+    onsets = np.asarray(detect_onsets(audio, envelope, fs)) // RMS_STEP
+    rms = rms_envelope(audio, step_size=RMS_STEP)
+    decay_threshold = 10 ** (db_decay_threshold / 20.0)
+    durations = []
+    for i, onset in enumerate(onsets):
+        segment = rms[onset : None if onset == onsets[-1] else onsets[i + 1]]
+        post_peak = segment[np.argmax(segment) :]
+        below = np.flatnonzero(post_peak < decay_threshold)
+        durations.append((below[0] if below.size else len(post_peak)) * RMS_STEP / fs)
+    duration = np.log10(np.mean(durations))
+
+    # Metric 4: log frequency of the lowest peak of the long-term spectrum.
+    total = spec.sum(axis=1)
+    norm = (total - total.min()) / (total.max() - total.min())
+    _, _, peak_freq = detect_peaks(norm, cthr=0.01, unprocessed_array=norm, freq=freq)
+    pitch = np.log10(np.min(peak_freq)) if peak_freq[0] > 0 else 0.0
+
+    sigmoid = ratio**10 / (ratio**10 + 0.2)
+    features = np.array(
+        [centroid, ratio, duration, pitch, ratio * duration, sigmoid * duration, 1.0]
+    )
+    return float(features @ _COEFFICIENTS)

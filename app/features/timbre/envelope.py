@@ -1,0 +1,333 @@
+"""Amplitude envelopes, note onsets and attack times used by the timbral descriptors.
+
+Port of the onset machinery in ``timbral_util`` of the AudioCommons ``timbral_models`` 0.4.0
+(Apache-2.0, Andy Pearce, University of Surrey).
+
+Known deviations from the reference, none of which changes a result it can produce:
+``attack_time`` returns None where the reference returns 0 (a segment whose peak is its first
+sample), which the reference then fails to unpack; ``detect_onsets`` treats an onset-strength
+segment that is empty as weak, where the reference fails on ``max([])``.
+"""
+
+import librosa
+import numba
+import numpy as np
+
+ONSET_HOP = 512
+"""Hop length (samples) of librosa's onset strength, which the reference assumes throughout."""
+
+
+def sample_and_hold_envelope(
+    audio: np.ndarray, fs: float, decay_time: float = 0.2, hold_time: float = 0.01
+) -> np.ndarray:
+    """Peak envelope that follows attacks instantly, holds, then decays linearly.
+
+    Parameters
+    ----------
+    audio
+        Samples.
+    fs
+        Sample rate in Hz.
+    decay_time
+        Time (s) the envelope takes to decay from the signal's peak level to zero.
+    hold_time
+        Time (s) a new peak is held before decaying.
+
+    Returns
+    -------
+    envelope
+        float64 array, one value per sample.
+    """
+    rectified = np.abs(np.asarray(audio, dtype=np.float64))
+    decay = rectified.max() / (decay_time * fs)
+    return _sample_and_hold(rectified, decay, hold_time * fs)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sample_and_hold(rectified, decay, hold_samples):  # pragma: no cover - compiled
+    # A data-dependent recurrence (each output depends on the previous one and on a hold
+    # counter) with no vectorised equivalent; compiled, as librosa compiles its own loops.
+    envelope = np.empty_like(rectified)
+    previous = 0.0
+    counter = 0
+    for i in range(rectified.shape[0]):
+        sample = rectified[i]
+        if sample >= previous:
+            previous = sample
+            counter = 0
+        elif counter < hold_samples:
+            counter += 1
+        else:
+            out = previous - decay
+            previous = out if out > sample else sample
+        envelope[i] = previous
+    return envelope
+
+
+def rms_envelope(
+    audio: np.ndarray, step_size: int = 256, overlap_step: int = 256, normalise: bool = True
+) -> np.ndarray:
+    """RMS of frames of ``step_size`` samples every ``overlap_step`` samples.
+
+    As in the reference, frames start while a whole frame plus one sample fits, and one last
+    frame covers whatever remains from the next start.
+
+    Parameters
+    ----------
+    audio
+        Samples.
+    step_size
+        Frame length in samples.
+    overlap_step
+        Hop between frame starts in samples.
+    normalise
+        Scale the envelope to a peak of 1.
+    """
+    audio = np.asarray(audio, dtype=np.float64)
+    n_full = max(0, -(-(len(audio) - step_size) // overlap_step))
+    squares = audio * audio
+    if n_full:
+        frames = np.lib.stride_tricks.sliding_window_view(squares, step_size)[::overlap_step]
+        full = np.sqrt(frames[:n_full].mean(axis=1))
+    else:
+        full = np.empty(0)
+    last = np.sqrt(np.mean(squares[n_full * overlap_step :]))
+    envelope = np.append(full, last)
+    if normalise:
+        envelope = envelope / np.max(np.abs(envelope))
+    return envelope
+
+
+def onset_strength(audio: np.ndarray, fs: float) -> np.ndarray:
+    """librosa's default spectral-flux onset strength (mel, hop 512), as the reference uses."""
+    return librosa.onset.onset_strength(y=np.asarray(audio, dtype=np.float64), sr=fs)
+
+
+def detect_onsets(
+    audio: np.ndarray,
+    envelope: np.ndarray,
+    fs: float,
+    look_back_time: float = 20,
+    hysteresis_time: float = 300,
+    hysteresis_percent: float = 10,
+    onset_in_noise_threshold: float = 10,
+    minimum_onset_time_separation: float = 100,
+    nperseg: int = 512,
+    strength: np.ndarray | None = None,
+) -> list[int]:
+    """Note onsets: librosa's onsets, moved back to where the envelope starts rising, pruned.
+
+    Parameters
+    ----------
+    audio
+        Samples.
+    envelope
+        Envelope of ``audio``, as from :func:`sample_and_hold_envelope`.
+    fs
+        Sample rate in Hz.
+    look_back_time
+        Time (ms) searched backwards at each step for a lower envelope value.
+    hysteresis_time
+        Time (ms) searched backwards once no lower value is found nearby.
+    hysteresis_percent
+        Rise (% of the envelope's range) that separates two events in the hysteresis check.
+    onset_in_noise_threshold
+        Minimum rise (% of the envelope's range) between onsets for an onset to be kept.
+    minimum_onset_time_separation
+        Minimum time (ms) between onsets; of two closer ones the earlier is kept.
+    nperseg
+        Onsets that walk back to within this many samples of the start become sample 0.
+    strength
+        :func:`onset_strength` of ``audio`` if already computed.
+
+    Returns
+    -------
+    onsets
+        Sorted sample indices; ``[0]`` when none is found.
+    """
+    if strength is None:
+        strength = onset_strength(audio, fs)
+    candidates = librosa.onset.onset_detect(
+        onset_envelope=strength, sr=fs, backtrack=True, units="samples"
+    )
+    if not np.size(candidates):
+        return [0]
+
+    time_thresh = int(look_back_time * 0.001 * fs)
+    hysteresis_samples = int(hysteresis_time * fs * 0.001)
+    dyn_range = np.max(envelope) - np.min(envelope)
+    hysteresis_thresh = dyn_range * hysteresis_percent * 0.01
+
+    onsets: list[int] = []
+    for candidate in candidates:
+        candidate = int(candidate)
+        if candidate <= 0:
+            onsets.append(0)
+        # An onset in the last frame is only refined when it is the only one.
+        elif not onsets or candidate + 511 < len(envelope):
+            onsets.append(
+                _walk_back(
+                    candidate, envelope, time_thresh, hysteresis_thresh, hysteresis_samples, nperseg
+                )
+            )
+
+    # 0 marks an onset that could not be placed; only a leading 0 is genuine.
+    onsets = [o for i, o in enumerate(onsets) if o != 0 or i == 0]
+    onsets = list(dict.fromkeys(onsets))
+
+    if len(onsets) > 1:
+        noise_thresh = onset_in_noise_threshold * dyn_range * 0.01
+        onsets = _drop_onsets_in_noise(onsets, envelope, noise_thresh)
+        onsets = _drop_close_onsets(onsets, fs * 0.001 * minimum_onset_time_separation)
+    onsets = _drop_weak_onsets(onsets, strength)
+    return sorted(onsets) if onsets else [0]
+
+
+def _walk_back(
+    onset: int,
+    envelope: np.ndarray,
+    time_thresh: int,
+    hysteresis_thresh: float,
+    hysteresis_samples: int,
+    nperseg: int,
+) -> int:
+    """Move ``onset`` back to where the envelope stops falling (reference ``return_loop``)."""
+    while True:
+        current = envelope[onset]
+        if onset - time_thresh > 0:
+            window = envelope[onset - time_thresh - 1 : onset]
+        else:
+            window = envelope[: onset - 1]
+        if window.min() <= current:
+            # Something lower within the look-back: jump to it and look again.
+            new_onset = int(np.argmin(window)) + onset - time_thresh - 1
+            if new_onset <= nperseg:
+                return 0
+            onset = new_onset
+            continue
+        # Nothing lower nearby: a longer look-back decides whether the rise since the last
+        # lower value is a separate event.
+        start = onset - hysteresis_samples - 1
+        history = envelope[start:onset] if start > 0 else envelope[:onset]
+        lower = np.flatnonzero(history < envelope[onset])
+        if lower.size == 0:
+            return onset
+        last_min = lower[-1]
+        rise = history[last_min:].max() - history[last_min:].min()
+        if rise >= hysteresis_thresh:
+            return onset
+        last_idx = int(onset - len(history) + last_min)
+        if last_idx < nperseg:
+            return 0
+        onset = last_idx
+
+
+def _drop_onsets_in_noise(onsets: list[int], envelope: np.ndarray, threshold: float) -> list[int]:
+    """Drop onsets whose envelope rises less than ``threshold`` before the next kept onset."""
+    kept = list(onsets)
+    for i in reversed(range(len(kept))):
+        end = kept[i + 1] if i + 1 < len(kept) else None
+        segment = envelope[kept[i] : end]
+        peak = int(np.argmax(segment)) if len(segment) > 1 else 0
+        if peak == 0 or segment[peak] - segment[:peak].min() < threshold:
+            del kept[i]
+    return kept
+
+
+def _drop_close_onsets(onsets: list[int], min_separation: float) -> list[int]:
+    """Repeatedly drop the later onset of every pair closer than ``min_separation`` samples."""
+    kept = np.asarray(onsets)
+    while len(kept) > 1 and np.diff(kept).min() < min_separation:
+        too_close = np.flatnonzero(np.abs(np.diff(kept)) < min_separation) + 1
+        if too_close.size == 0:
+            # Only reachable with unsorted onsets, where the reference loops forever.
+            break
+        kept = np.delete(kept, too_close)
+    return [int(o) for o in kept]
+
+
+def _drop_weak_onsets(
+    onsets: list[int], strength: np.ndarray, min_strength: float = 3
+) -> list[int]:
+    """Keep onsets whose onset strength reaches ``min_strength`` before the next kept onset."""
+    frames = [o // ONSET_HOP for o in onsets]
+    kept = []
+    for i in reversed(range(len(onsets))):
+        end = frames[i + 1] if i + 1 < len(frames) else None
+        segment = strength[frames[i] : end]
+        if segment.size == 0 or segment.max() < min_strength:
+            del frames[i]
+        else:
+            kept.append(onsets[i])
+    return kept
+
+
+def attack_time(
+    envelope: np.ndarray,
+    fs: float,
+    calculation_type: str = "min_effort",
+    thresh_no: int = 8,
+    m: float = 3,
+    max_attack_time: float = -1,
+) -> tuple[float, int] | None:
+    """Attack time of the rise to the highest point of ``envelope``.
+
+    The attack is the part of ``envelope`` from its last minimum before the peak to the peak.
+
+    Parameters
+    ----------
+    envelope
+        Envelope segment (not modified).
+    fs
+        Sample rate of ``envelope`` in Hz.
+    calculation_type
+        ``'min_effort'`` (CUIDADO minimum-effort thresholds) or ``'fixed_threshold'``
+        (20 % to 90 % of the attack's range).
+    thresh_no
+        Number of thresholds, minus one, of the minimum-effort method.
+    m
+        Effort multiplier of the minimum-effort method.
+    max_attack_time
+        Longest attack time (s); no limit when not positive.
+
+    Returns
+    -------
+    log_attack_time, start
+        log10 of the attack time in seconds and the index in ``envelope`` where the attack
+        starts; None when the peak is the first sample.
+    """
+    envelope = np.asarray(envelope, dtype=np.float64)
+    envelope = envelope / envelope.max()
+    peak = int(np.argmax(envelope))
+    if peak == 0:
+        return None
+    before = envelope[:peak]
+    offset = int(np.flatnonzero(before == before.min())[-1])
+    attack = envelope[offset : peak + 1]
+    low = attack.min()
+    dyn_range = attack.max() - low
+
+    if calculation_type == "min_effort":
+        step = 1.0 / (thresh_no + 2)
+        levels = np.linspace(step, 1 - step, thresh_no + 1) * dyn_range + low
+        crossings = np.argmax(attack[None, :] >= levels[:, None], axis=1)
+        effort = np.diff(crossings)
+        effort_threshold = effort.mean() * m
+        first = int(np.argmax(effort <= effort_threshold))
+        last = int(np.argmax(effort[first:] >= effort_threshold))
+        if last == 0:
+            last = len(effort) - first - 1
+        last += first
+        start, end = crossings[first], crossings[last]
+        if start == end:
+            start, end = crossings[0], crossings[-1]
+    elif calculation_type == "fixed_threshold":
+        start = int(np.argmax(attack >= 0.2 * dyn_range + low))
+        end = start + int(np.argmax(attack[start:] >= 0.9 * dyn_range + low))
+    else:
+        raise ValueError("calculation_type must be 'min_effort' or 'fixed_threshold'")
+
+    seconds = 1.0 / fs if start == end else (end - start + 1.0) / fs
+    if 0 < max_attack_time < seconds:
+        seconds = (int(fs * max_attack_time) + 1.0) / fs
+    return float(np.log10(seconds)), int(start) + offset
