@@ -47,7 +47,3 @@ def test_training_and_serving_features_are_identical(tmp_path, song_files, analy
     assert_same_features(cached, served)
     for name, array in windows(cached).inputs().items():
         np.testing.assert_array_equal(array, windows(served).inputs()[name], err_msg=name)
-
-
-def test_training_decodes_as_much_as_the_service():
-    assert Settings().max_duration_s == training_features.MAX_DURATION_S

@@ -1,0 +1,104 @@
+"""Synthesized stand-ins for the shared datasets, and the real ones when present."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.features import Features, Timbre
+from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
+from training.datasets.emotify import CATEGORIES
+
+SHARED_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+GENRES = ("classical", "rock", "electronic", "pop")
+
+
+def synth_clip(kind: int, seconds: float, seed: int) -> np.ndarray:
+    """A short mono signal: a sine, a chord, noise or a pulsed tone, by ``kind`` mod 4."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    f0 = 110.0 * 2 ** (rng.integers(0, 24) / 12)
+    if kind % 4 == 0:
+        y = np.sin(2 * np.pi * f0 * t)
+    elif kind % 4 == 1:
+        y = sum(np.sin(2 * np.pi * f0 * r * t) for r in (1.0, 1.26, 1.5)) / 3
+    elif kind % 4 == 2:
+        y = rng.standard_normal(t.size) * 0.5
+    else:
+        y = np.sin(2 * np.pi * f0 * t) * (np.sin(2 * np.pi * 2 * t) > 0)
+    return (0.3 * y).astype(np.float32)
+
+
+def write_emotify(root: Path, n_tracks: int, seconds: float = 8.0) -> Path:
+    """An Emotify-like folder: ``audio/<id>.mp3`` and ``annotations.csv`` with 3 listeners each.
+
+    Genres cycle through :data:`GENRES`; each listener ticks one or two categories.
+    """
+    rng = np.random.default_rng(0)
+    (root / "audio").mkdir(parents=True)
+    header = [
+        "track id",
+        "genre",
+        *CATEGORIES,
+        "mood",
+        "liked",
+        "disliked",
+        "age",
+        "gender",
+        "mother tongue",
+    ]
+    with open(root / "annotations.csv", "w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(header)
+        for track in range(1, n_tracks + 1):
+            sf.write(
+                root / "audio" / f"{track}.mp3",
+                synth_clip(track, seconds, seed=track),
+                SAMPLE_RATE,
+                format="MP3",
+                subtype="MPEG_LAYER_III",
+            )
+            for _ in range(3):
+                ticks = np.zeros(len(CATEGORIES), dtype=int)
+                ticks[rng.choice(len(CATEGORIES), size=rng.integers(1, 3), replace=False)] = 1
+                writer.writerow(
+                    [track, GENRES[(track - 1) % len(GENRES)], *ticks, 3, 0, 0, 30, 1, "English"]
+                )
+    return root
+
+
+def random_features(n_steps: int, seed: int) -> Features:
+    """Features of plausible scale without any audio (fast)."""
+    rng = np.random.default_rng(seed)
+    return Features(
+        duration_s=n_steps * DEFAULT_CONFIG.step_s,
+        tempo_bpm=float(rng.uniform(60, 180)),
+        loudness_lufs=float(rng.uniform(-30, -8)),
+        zero_crossings_per_s=float(rng.uniform(500, 5000)),
+        timbre=Timbre(*rng.uniform(0, 100, 7), 1.0),
+        spectral_centroid=rng.uniform(200, 5000, n_steps).astype(np.float32),
+        spectral_rolloff=rng.uniform(1000, 10000, n_steps).astype(np.float32),
+        mfcc=(rng.standard_normal((DEFAULT_CONFIG.n_mfcc, n_steps)) * 20).astype(np.float32),
+        chroma=rng.uniform(0, 1, (DEFAULT_CONFIG.n_chroma, n_steps)).astype(np.float32),
+    )
+
+
+@pytest.fixture(scope="session")
+def mini_datasets(tmp_path_factory) -> Path:
+    """A datasets root holding an 8-clip synthesized ``emotify/``."""
+    root = tmp_path_factory.mktemp("datasets")
+    write_emotify(root / "emotify", n_tracks=8)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The real shared datasets folder; skips the test when it is absent."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"the shared datasets are not at {SHARED_DATASETS}")
+    return SHARED_DATASETS

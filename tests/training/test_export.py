@@ -1,0 +1,58 @@
+"""ONNX export: names, dynamic batch, and parity with PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from training.card import contract
+from training.export import PARITY_ATOL, ParityError, check_parity, export_onnx, parity
+from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, example_inputs
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    net = EmotionNet()
+    net.fit_standardization({k: v.numpy() for k, v in example_inputs(32, seed=1).items()})
+    # Nonzero biases so that every layer matters in the comparison.
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    path = tmp_path_factory.mktemp("onnx") / "model.onnx"
+    export_onnx(net, path)
+    return net, path
+
+
+def test_onnx_matches_pytorch(exported):
+    net, path = exported
+    inputs = {k: v.numpy() for k, v in example_inputs(17, seed=5).items()}
+    assert check_parity(net, path, inputs) <= PARITY_ATOL
+
+
+def test_graph_has_the_contract_names_and_a_dynamic_batch(exported):
+    _, path = exported
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    card = contract()
+    assert [(i.name, i.shape) for i in session.get_inputs()] == [
+        (i["name"], i["shape"]) for i in card["inputs"]
+    ]
+    assert [o.name for o in session.get_outputs()] == list(OUTPUT_NAMES)
+    for batch in (1, 5):
+        feed = {k: v.numpy() for k, v in example_inputs(batch).items()}
+        valence, arousal = session.run(list(OUTPUT_NAMES), feed)
+        assert valence.shape == arousal.shape == (batch,)
+
+
+def test_parity_failure_is_reported(exported):
+    net, path = exported
+    other = EmotionNet()
+    other.load_state_dict(net.state_dict())
+    with torch.no_grad():
+        other.valence.head[-2].bias.add_(0.5)
+    inputs = {k: v.numpy() for k, v in example_inputs(3).items()}
+    assert parity(other, path, inputs) > 0.01
+    with pytest.raises(ParityError):
+        check_parity(other, path, inputs)
+    assert set(inputs) == set(INPUT_NAMES) and np.isfinite(parity(net, path, inputs))

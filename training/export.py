@@ -1,0 +1,69 @@
+"""Export the network to ONNX and check that onnxruntime reproduces PyTorch.
+
+Uses the TorchScript-based exporter (``dynamo=False``): the torch.export-based default
+of torch >= 2.9 needs the separate ``onnxscript`` package, and this small static graph
+gains nothing from it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, example_inputs
+
+OPSET = 17
+"""ONNX opset; onnxruntime >= 1.18 runs it."""
+
+PARITY_ATOL = 1e-5
+"""Largest allowed |ONNX - PyTorch| difference of any output."""
+
+
+class ParityError(AssertionError):
+    """The exported graph's outputs differ from PyTorch's."""
+
+
+def export_onnx(model: EmotionNet, path: Path) -> None:
+    """Write ``model`` (put in eval mode) to ``path`` with a dynamic batch axis."""
+    model.eval()
+    example = example_inputs()
+    dynamic_axes = {name: {0: "batch"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}
+    with warnings.catch_warnings():
+        # The legacy exporter warns about its own deprecation; the choice is explained above.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model,
+            tuple(example[name] for name in INPUT_NAMES),
+            str(path),
+            input_names=list(INPUT_NAMES),
+            output_names=list(OUTPUT_NAMES),
+            dynamic_axes=dynamic_axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+@torch.no_grad()
+def parity(model: EmotionNet, path: Path, inputs: Mapping[str, np.ndarray]) -> float:
+    """Largest absolute difference between PyTorch's and onnxruntime's outputs on ``inputs``."""
+    model.eval()
+    expected = model(*(torch.from_numpy(inputs[name]) for name in INPUT_NAMES))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {name: np.ascontiguousarray(inputs[name], dtype=np.float32) for name in INPUT_NAMES}
+    actual = session.run(list(OUTPUT_NAMES), feed)
+    return max(float(np.max(np.abs(e.numpy() - a))) for e, a in zip(expected, actual, strict=True))
+
+
+def check_parity(
+    model: EmotionNet, path: Path, inputs: Mapping[str, np.ndarray], atol: float = PARITY_ATOL
+) -> float:
+    """Return :func:`parity`, raising :class:`ParityError` if it exceeds ``atol``."""
+    difference = parity(model, path, inputs)
+    if not difference <= atol:
+        raise ParityError(f"ONNX and PyTorch outputs differ by {difference:.3g} (> {atol:g})")
+    return difference

@@ -1,0 +1,149 @@
+"""Feature extraction over many files, cached on disk and run in parallel.
+
+Each clip's :class:`app.features.Features` is stored as one ``.npz`` file named by a
+hash of the file's path, size and modification time, the feature configuration and
+:data:`FEATURES_VERSION`, so a second run reads the cache and any change to the audio
+or to the configuration recomputes. Bump :data:`FEATURES_VERSION` whenever the
+feature code changes its output for the same configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+from app.audio import decode
+from app.features import DEFAULT_CONFIG, FeatureConfig, Features, Timbre, extract
+from app.settings import Settings
+
+FEATURES_VERSION = 1
+"""Version of the feature code's output; part of every cache key."""
+
+MAX_DURATION_S: float = Settings.model_fields["max_duration_s"].default
+"""Longest audio decoded per file: the service's default, so both see the same audio."""
+
+
+def cache_key(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> str:
+    """Hash of what determines a file's features: where it is, its size and mtime, the code."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    identity = {
+        "path": str(path),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "config": config.to_dict(),
+        "features_version": FEATURES_VERSION,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def save_features(features: Features, file: Path) -> None:
+    """Write ``features`` to ``file`` (.npz) atomically, so a killed run leaves no torn file."""
+    arrays = {}
+    for field in fields(Features):
+        value = getattr(features, field.name)
+        if isinstance(value, Timbre):
+            arrays |= {f"timbre.{name}": np.float64(v) for name, v in vars(value).items()}
+        else:
+            arrays[field.name] = np.asarray(value)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=file.parent, suffix=".tmp", delete=False) as handle:
+        np.savez(handle, **arrays)
+    os.replace(handle.name, file)
+
+
+def load_features(file: Path) -> Features:
+    """Read features written by :func:`save_features`."""
+    with np.load(file) as data:
+        values = {}
+        for field in fields(Features):
+            if field.name == "timbre":
+                names = Timbre.__dataclass_fields__
+                values["timbre"] = Timbre(**{n: float(data[f"timbre.{n}"]) for n in names})
+            elif data[field.name].ndim == 0:
+                values[field.name] = float(data[field.name])
+            else:
+                values[field.name] = data[field.name]
+    return Features(**values)
+
+
+def extract_file(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> Features:
+    """Decode ``path`` and compute its features, exactly as the service does."""
+    try:
+        return extract(decode(path, max_duration_s=MAX_DURATION_S).samples, config)
+    except Exception as exc:
+        exc.add_note(f"while extracting the features of {path}")
+        raise
+
+
+def _limit_threads() -> None:
+    # Parallelism comes from the worker processes; nested BLAS threads would oversubscribe.
+    threadpool_limits(1)
+
+
+def extract_all(
+    paths: Sequence[Path],
+    cache_dir: Path,
+    config: FeatureConfig = DEFAULT_CONFIG,
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+) -> list[Features]:
+    """Features of every file in ``paths`` (same order), from the cache or computed.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        Audio files.
+    cache_dir : Path
+        Folder of cached ``.npz`` files; created if missing.
+    config : FeatureConfig
+        The feature configuration.
+    jobs : int
+        Worker processes for files not in the cache; 1 computes in this process.
+    progress : bool
+        Show a tqdm progress bar.
+    """
+    files = [Path(cache_dir) / f"{cache_key(p, config)}.npz" for p in paths]
+    results: list[Features | None] = [load_features(f) if f.is_file() else None for f in files]
+    todo = [i for i, r in enumerate(results) if r is None]
+    bar = tqdm(
+        total=len(paths),
+        initial=len(paths) - len(todo),
+        desc="features",
+        unit="clip",
+        disable=not progress,
+    )
+    with bar:
+        if jobs <= 1:
+            for i in todo:
+                results[i] = extract_file(paths[i], config)
+                save_features(results[i], files[i])
+                bar.update()
+        elif todo:
+            # "spawn": forking a parent that has started torch's thread pools can deadlock.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_threads) as pool:
+                futures = {pool.submit(extract_file, paths[i], config): i for i in todo}
+                try:
+                    for future in as_completed(futures):
+                        i = futures[future]
+                        results[i] = future.result()
+                        save_features(results[i], files[i])
+                        bar.update()
+                except BaseException:
+                    # Fail fast (error or Ctrl-C) instead of finishing the queue first.
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    return results
