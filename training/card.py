@@ -54,7 +54,7 @@ def data_section(items: Mapping[str, Sequence[Item]], n_windows: int) -> dict:
             "citation": module.CITATION,
             "targets": module.TARGETS,
             "songs": len(dataset_items),
-            "groups": dict(sorted(Counter(i.group for i in dataset_items).items())),
+            "groups": dict(sorted(Counter(i.genre or "all" for i in dataset_items).items())),
         }
     return {"datasets": section, "windows": n_windows}
 

@@ -86,7 +86,7 @@ def make_songs(
         songs.append(
             Song(
                 key=item.key,
-                group=item.group,
+                group=item.genre or "all",
                 target=np.array([item.valence, item.arousal], dtype=np.float32),
                 windows=windows(feats, config),
                 summary=summary,

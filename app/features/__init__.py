@@ -8,7 +8,8 @@ steps of spectral centroid, rolloff, MFCC and chroma over the whole analysed aud
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from itertools import pairwise
 
 import numpy as np
 
@@ -21,6 +22,13 @@ from app.features.timbre import timbre as timbral_descriptors
 from app.features.zero_crossings import zero_crossings_per_s
 
 __all__ = ["DEFAULT_CONFIG", "SAMPLE_RATE", "FeatureConfig", "Features", "Timbre", "extract"]
+
+TIMBRE_CHUNK_S = 60.0
+"""Longest stretch the timbral models see at once.
+
+The reference package analyses whole (short) files; a long song is cut into equal
+chunks of at most this length and their descriptors averaged, weighted by duration,
+so that memory stays bounded whatever the song's length."""
 
 
 @dataclass(frozen=True)
@@ -79,15 +87,41 @@ def extract(samples: np.ndarray, config: FeatureConfig = DEFAULT_CONFIG) -> Feat
     loudness = integrated_loudness(samples, sr)
     if loudness <= SILENCE_LUFS:
         raise SilentAudioError("the audio is silent (below -70 LUFS throughout)")
+    # The timbral models normalise the level of the mono mix, not of all channels.
+    mono_loudness = loudness if samples.shape[0] == 1 else integrated_loudness(mono, sr)
     spectral = spectral_features(mono, config)
     return Features(
         duration_s=mono.shape[0] / sr,
         tempo_bpm=spectral.tempo_bpm,
         loudness_lufs=loudness,
         zero_crossings_per_s=zero_crossings_per_s(mono, sr),
-        timbre=timbral_descriptors(mono, sr, loudness_lufs=loudness),
+        timbre=song_timbre(mono, sr, mono_loudness),
         spectral_centroid=spectral.spectral_centroid,
         spectral_rolloff=spectral.spectral_rolloff,
         mfcc=spectral.mfcc,
         chroma=spectral.chroma,
+    )
+
+
+def song_timbre(mono: np.ndarray, sr: int, loudness_lufs: float) -> Timbre:
+    """Timbral descriptors of a song, chunk by chunk (see :data:`TIMBRE_CHUNK_S`).
+
+    Silent chunks (nothing above -70 LUFS) have no timbre and are left out.
+    """
+    n_chunks = int(np.ceil(mono.shape[0] / (TIMBRE_CHUNK_S * sr)))
+    if n_chunks <= 1:
+        return timbral_descriptors(mono, sr, loudness_lufs=loudness_lufs)
+    bounds = np.linspace(0, mono.shape[0], n_chunks + 1).astype(int)
+    parts, weights = [], []
+    for start, stop in pairwise(bounds):
+        chunk = mono[start:stop]
+        chunk_loudness = integrated_loudness(chunk, sr)
+        if chunk_loudness > SILENCE_LUFS:
+            parts.append(timbral_descriptors(chunk, sr, loudness_lufs=chunk_loudness))
+            weights.append(stop - start)
+    return Timbre(
+        **{
+            f.name: float(np.average([getattr(p, f.name) for p in parts], weights=weights))
+            for f in fields(Timbre)
+        }
     )

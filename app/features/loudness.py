@@ -1,10 +1,13 @@
 """Integrated loudness (ITU-R BS.1770-4) exactly as pyloudnorm's ``Meter`` computes it.
 
 pyloudnorm loops over gating blocks in Python; this computes the same sums from
-one cumulative sum, using pyloudnorm's own K-weighting filter coefficients.
+one cumulative sum, using pyloudnorm's own K-weighting filter coefficients (run as one
+cascade of second-order sections: equal up to rounding, in one pass).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 import pyloudnorm
@@ -22,10 +25,16 @@ SILENCE_LUFS = ABSOLUTE_GATE_LUFS
 
 def k_weight(samples: np.ndarray, sr: int) -> np.ndarray:
     """Apply pyloudnorm's K-weighting filters to each channel of ``samples`` (channels, n)."""
-    weighted = samples.astype(np.float64)
-    for stage in pyloudnorm.Meter(sr)._filters.values():
-        weighted = stage.passband_gain * scipy.signal.lfilter(stage.b, stage.a, weighted, axis=-1)
-    return weighted
+    return scipy.signal.sosfilt(_k_weighting_sos(sr), samples.astype(np.float64), axis=-1)
+
+
+@lru_cache(maxsize=4)
+def _k_weighting_sos(sr: int) -> np.ndarray:
+    """pyloudnorm's K-weighting stages at ``sr`` as second-order sections, gains included."""
+    stages = list(pyloudnorm.Meter(sr)._filters.values())
+    sos = np.vstack([scipy.signal.tf2sos(stage.b, stage.a) for stage in stages])
+    sos[0, :3] *= np.prod([stage.passband_gain for stage in stages])
+    return sos
 
 
 def integrated_loudness(samples: np.ndarray, sr: int) -> float:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import librosa
+import numba
 import numpy as np
 
 from app.features.config import FeatureConfig
@@ -87,10 +88,37 @@ def centroid(magnitude: np.ndarray, freqs: np.ndarray) -> np.ndarray:
 
 def rolloff(magnitude: np.ndarray, freqs: np.ndarray, percent: float) -> np.ndarray:
     """``librosa.feature.spectral_rolloff``: the lowest bin frequency holding ``percent`` of
-    the frame's magnitude."""
-    cumulative = np.cumsum(magnitude, axis=0)
-    first = np.argmax(cumulative >= percent * cumulative[-1], axis=0)
-    return freqs[first]
+    the frame's magnitude.
+
+    librosa takes the cumulative sum over bins of every frame; the same running sums (same
+    order, same dtype, so the same values) are accumulated here without storing them.
+    """
+    magnitude = np.ascontiguousarray(magnitude)
+    threshold = _running_total(magnitude) * magnitude.dtype.type(percent)
+    return freqs[_first_reaching(magnitude, threshold)]
+
+
+@numba.njit(cache=True, nogil=True)
+def _running_total(x):  # pragma: no cover - compiled
+    # Column sums added row after row, as np.cumsum(x, axis=0)[-1] adds them.
+    total = np.zeros(x.shape[1], dtype=x.dtype)
+    for row in range(x.shape[0]):
+        for col in range(x.shape[1]):
+            total[col] += x[row, col]
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_reaching(x, threshold):  # pragma: no cover - compiled
+    # Per column, the first row where the running sum reaches the threshold.
+    running = np.zeros(x.shape[1], dtype=x.dtype)
+    first = np.full(x.shape[1], -1, dtype=np.int64)
+    for row in range(x.shape[0]):
+        for col in range(x.shape[1]):
+            running[col] += x[row, col]
+            if first[col] < 0 and running[col] >= threshold[col]:
+                first[col] = row
+    return first
 
 
 def pool_steps(frames: SpectralFeatures, frames_per_step: int) -> SpectralFeatures:

@@ -13,7 +13,7 @@ from training.fit import TrainConfig
 
 
 def test_card_passes_the_contract_check(tmp_path):
-    items = {"emotify": [Item("emotify/1", Path("1.mp3"), 0.1, -0.2, "pop")]}
+    items = {"emotify": [Item("emotify/1", Path("1.mp3"), 0.1, -0.2, genre="pop")]}
     summary = {"network": {"valence": {"pearson_r": {"mean": 0.5, "std": 0.1}}}}
     card = build_card(
         name="m",

@@ -28,7 +28,7 @@ def test_emotify_loader_reads_the_layout(tmp_path):
     root = write_emotify(tmp_path / "emotify", n_tracks=4, seconds=1.5)
     items = load("emotify", tmp_path)
     assert [i.key for i in items] == [f"emotify/{n}" for n in range(1, 5)]
-    assert [i.group for i in items] == list(GENRES)
+    assert [i.genre for i in items] == list(GENRES)
     assert all(i.path == root / "audio" / f"{n}.mp3" for n, i in enumerate(items, 1))
     with open(root / "annotations.csv", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["track id"] == "1"]
@@ -55,7 +55,7 @@ def test_unknown_dataset_is_refused():
 def test_real_emotify_matches_the_readme(shared_datasets):
     items = load("emotify", shared_datasets)
     assert len(items) == 320
-    assert {i.group for i in items} == set(GENRES)
+    assert {i.genre for i in items} == set(GENRES)
     valence = np.array([i.valence for i in items])
     arousal = np.array([i.arousal for i in items])
     assert -0.35 < valence.min() < -0.25 and 0.55 < valence.max() < 0.65

@@ -30,7 +30,9 @@ TINY = TrainConfig(epochs=1, batch_size=8)
 @pytest.fixture(scope="module")
 def songs():
     rng = np.random.default_rng(0)
-    items = [Item(f"fake/{k}", None, *rng.uniform(-0.5, 0.5, 2), GENRES[k % 4]) for k in range(12)]
+    items = [
+        Item(f"fake/{k}", None, *rng.uniform(-0.5, 0.5, 2), genre=GENRES[k % 4]) for k in range(12)
+    ]
     return make_songs(items, [random_features(150 + 60 * k, seed=k) for k in range(12)])
 
 

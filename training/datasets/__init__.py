@@ -18,7 +18,7 @@ DATASETS: tuple[str, ...] = ("emotify",)
 
 @dataclass(frozen=True)
 class Item:
-    """One labelled clip.
+    """One labelled clip; a dataset fills the labels it has and leaves the rest None.
 
     Attributes
     ----------
@@ -26,17 +26,36 @@ class Item:
         Identifier unique across datasets (e.g. ``"emotify/17"``).
     path : Path
         The audio file.
-    valence, arousal : float
-        The targets, in [-1, 1].
-    group : str
-        A coarse category (genre) for stratified folds.
+    valence, arousal : float or None
+        Continuous targets in [-1, 1].
+    quadrant : int or None
+        Russell quadrant 1-4 (Q1 valence+ arousal+, Q2 valence- arousal+, Q3 valence-
+        arousal-, Q4 valence+ arousal-) where the dataset labels quadrants.
+    gems : tuple of float or None
+        Emotify's nine GEMS shares, in ``training.datasets.emotify.CATEGORIES`` order.
+    artist : str or None
+        The performer where known: folds keep an artist's songs together.
+    genre : str or None
+        A coarse category for stratified folds and the genre-mean baseline.
+    split : str or None
+        A predefined split where the dataset has one (emoMusic: "development" or
+        "evaluation", the MediaEval 2013 split).
     """
 
     key: str
     path: Path
-    valence: float
-    arousal: float
-    group: str
+    valence: float | None = None
+    arousal: float | None = None
+    quadrant: int | None = None
+    gems: tuple[float, ...] | None = None
+    artist: str | None = None
+    genre: str | None = None
+    split: str | None = None
+
+    @property
+    def group(self) -> str:
+        """What must not be split across folds: the artist, else the clip itself."""
+        return f"artist:{self.artist}" if self.artist else self.key
 
 
 def dataset(name: str) -> ModuleType:

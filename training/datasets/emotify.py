@@ -78,7 +78,8 @@ def load(root: Path) -> list[Item]:
             by_track[int(row["track id"])].append(row)
     items = []
     for track, rows in sorted(by_track.items()):
-        valence, arousal = valence_arousal(gems_shares(rows))
+        shares = gems_shares(rows)
+        valence, arousal = valence_arousal(shares)
         if np.isnan(valence):
             continue
         path = root / "audio" / f"{track}.mp3"
@@ -90,7 +91,8 @@ def load(root: Path) -> list[Item]:
                 path=path,
                 valence=valence,
                 arousal=arousal,
-                group=rows[0]["genre"].strip(),
+                gems=tuple(float(s) for s in shares),
+                genre=rows[0]["genre"].strip(),
             )
         )
     return items

@@ -3,28 +3,42 @@
 Port of ``Timbral_Depth`` from the AudioCommons ``timbral_models`` 0.4.0 (Apache-2.0, Andy
 Pearce, University of Surrey).
 
-Known deviation: the three repeated second-order Butterworth filters run as one cascade of
-second-order sections (:func:`.filters.cascade`), equal to the reference's three ``lfilter``
-passes up to rounding.
+Known deviations: everything runs on :func:`.prepare.half_rate` audio with every length the
+reference counts in samples halved (the same frames in time and frequency bins; the Hamming
+window leaks little into the empty octave above 11 kHz). The three repeated second-order
+Butterworth high-passes run as one cascade of second-order sections
+(:func:`.filters.cascade`, equal to three ``lfilter`` passes up to rounding); the two
+low-passed copies' spectrograms are the high-passed one times the low-passes' power gains
+(:func:`.filters.cascade_power_response`), their impulse responses being short next to the
+frames. The onset strength is that of the unfiltered audio (see
+:func:`.envelope.onset_strength`), which the other descriptors share.
 """
 
 import numpy as np
 import scipy.fft
 from scipy.signal import get_window
 
-from app.features.timbre.envelope import detect_onsets, rms_envelope, sample_and_hold_envelope
-from app.features.timbre.filters import cascade
+from app.features.timbre.envelope import (
+    at_rate,
+    detect_onsets,
+    onset_strength,
+    rms_envelope,
+    sample_and_hold_envelope,
+)
+from app.features.timbre.filters import cascade, cascade_power_response
 from app.features.timbre.peaks import detect_peaks
+from app.features.timbre.prepare import half_rate
 
 _COEFFICIENTS = np.array([-0.0043703565847874465, 32.83743202462131, 4.750862716905235,
                           -14.217438690256062, 3.8782339862813924, -0.8544826091735516,
                           66.69534393444391])
 
 N_FFT = 4096
-HOP = N_FFT - int(3 * N_FFT / 4)
-"""The reference passes ``3 * nfft / 4`` as the overlap, so frames advance by a quarter."""
+"""Spectrogram frame length (samples at 44.1 kHz); the reference passes ``3 * nfft / 4`` as
+the overlap, so frames advance by a quarter of it."""
 
 RMS_STEP = 256
+"""Frame length and hop (samples at 44.1 kHz) of the RMS envelope of the decays."""
 
 
 def power_spectrogram(
@@ -34,20 +48,21 @@ def power_spectrogram(
 
     Equal to ``scipy.signal.spectrogram(audio, fs, 'hamming', n_fft, 3 * n_fft // 4, n_fft,
     'constant', True, 'spectrum')``, including its single-frame form for signals no longer
-    than ``n_fft``.
+    than ``n_fft``; in float32.
 
     Returns
     -------
     freq, spec
         Frequencies (Hz) and power of shape (n_fft // 2 + 1, n_frames).
     """
+    audio = np.asarray(audio, dtype=np.float32)
     if len(audio) > n_fft:
-        nperseg, hop = n_fft, HOP
+        nperseg, hop = n_fft, n_fft - 3 * n_fft // 4
     else:
         nperseg, hop = len(audio), 1
-    window = get_window("hamming", nperseg)
+    window = get_window("hamming", nperseg).astype(np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(audio, nperseg)[::hop]
-    spec = np.empty((len(frames), n_fft // 2 + 1))
+    spec = np.empty((len(frames), n_fft // 2 + 1), dtype=np.float32)
     # Small blocks of frames stay in cache through the detrend, window and transform.
     for start in range(0, len(frames), 32):
         block = frames[start : start + 32]
@@ -86,17 +101,19 @@ def depth(
     db_decay_threshold
         Level (dB below each note's peak RMS) that ends the note's decay.
     """
+    # The onset strength of the unfiltered audio, shared with the other descriptors: the
+    # high-pass and the gain change the lowest of its 128 mel bands and its dB offset only.
+    audio, fs = half_rate(audio, fs)
+    strength = onset_strength(audio, fs)
     audio = cascade(audio, low_frequency_limit, fs, "high")
-    low_centroid_audio = cascade(audio, centroid_crossover_frequency, fs, "low")
-    low_ratio_audio = cascade(audio, ratio_crossover_frequency, fs, "low")
-    gain = 1.0 / np.max(np.abs(audio))
-    audio, low_centroid_audio, low_ratio_audio = (
-        audio * gain, low_centroid_audio * gain, low_ratio_audio * gain
-    )
+    audio = audio / np.max(np.abs(audio))
 
-    freq, spec = power_spectrogram(audio, fs)
-    _, low_centroid_spec = power_spectrogram(low_centroid_audio, fs)
-    _, low_ratio_spec = power_spectrogram(low_ratio_audio, fs)
+    freq, spec = power_spectrogram(audio, fs, at_rate(N_FFT, fs))
+    # The low-passed signals' spectrograms: the filters' power gains applied bin by bin.
+    centroid_gain = cascade_power_response(freq, centroid_crossover_frequency, fs, "low")
+    ratio_gain = cascade_power_response(freq, ratio_crossover_frequency, fs, "low")
+    low_centroid_spec = spec * centroid_gain[:, None].astype(np.float32)
+    low_ratio_spec = spec * ratio_gain[:, None].astype(np.float32)
 
     # Metrics 1 and 2: power-weighted lower centroid and low-frequency ratio of active frames.
     tpower = spec.sum(axis=0)
@@ -110,15 +127,16 @@ def depth(
 
     # Metric 3: mean time each note's RMS takes to fall below the decay threshold.
     envelope = sample_and_hold_envelope(audio, fs)
-    onsets = np.asarray(detect_onsets(audio, envelope, fs)) // RMS_STEP
-    rms = rms_envelope(audio, step_size=RMS_STEP)
+    rms_step = at_rate(RMS_STEP, fs)
+    onsets = np.asarray(detect_onsets(audio, envelope, fs, strength=strength)) // rms_step
+    rms = rms_envelope(audio, step_size=rms_step, overlap_step=rms_step)
     decay_threshold = 10 ** (db_decay_threshold / 20.0)
     durations = []
     for i, onset in enumerate(onsets):
         segment = rms[onset : None if onset == onsets[-1] else onsets[i + 1]]
         post_peak = segment[np.argmax(segment) :]
         below = np.flatnonzero(post_peak < decay_threshold)
-        durations.append((below[0] if below.size else len(post_peak)) * RMS_STEP / fs)
+        durations.append((below[0] if below.size else len(post_peak)) * rms_step / fs)
     duration = np.log10(np.mean(durations))
 
     # Metric 4: log frequency of the lowest peak of the long-term spectrum.

@@ -3,18 +3,37 @@
 Port of the onset machinery in ``timbral_util`` of the AudioCommons ``timbral_models`` 0.4.0
 (Apache-2.0, Andy Pearce, University of Surrey).
 
+The reference runs at 44.1 kHz and counts frames and hops in samples; here every such length
+is scaled to the signal's rate (:func:`at_rate`), so the same analysis runs on the 22.05-kHz
+audio :func:`.prepare.half_rate` returns (see :func:`onset_strength`).
+
 Known deviations from the reference, none of which changes a result it can produce:
 ``attack_time`` returns None where the reference returns 0 (a segment whose peak is its first
 sample), which the reference then fails to unpack; ``detect_onsets`` treats an onset-strength
 segment that is empty as weak, where the reference fails on ``max([])``.
 """
 
+import weakref
+from functools import lru_cache
+
 import librosa
 import numba
 import numpy as np
 
+REFERENCE_RATE = 44100
+"""Rate at which the reference's frame lengths and hops (in samples) are defined."""
+
 ONSET_HOP = 512
-"""Hop length (samples) of librosa's onset strength, which the reference assumes throughout."""
+"""Hop length (samples at :data:`REFERENCE_RATE`) of librosa's onset strength, which the
+reference assumes throughout."""
+
+ONSET_N_FFT = 2048
+"""Frame length (samples at :data:`REFERENCE_RATE`) of librosa's onset strength."""
+
+
+def at_rate(samples: int, fs: float) -> int:
+    """A length of ``samples`` at :data:`REFERENCE_RATE`, in samples at ``fs``."""
+    return round(samples * fs / REFERENCE_RATE)
 
 
 def sample_and_hold_envelope(
@@ -36,22 +55,37 @@ def sample_and_hold_envelope(
     Returns
     -------
     envelope
-        float64 array, one value per sample.
+        float64 array, one value per sample; remembered for a read-only ``audio`` while it
+        lives (hardness and warmth use the same one).
     """
-    rectified = np.abs(np.asarray(audio, dtype=np.float64))
-    decay = rectified.max() / (decay_time * fs)
-    return _sample_and_hold(rectified, decay, hold_time * fs)
+    key = (id(audio), float(fs), float(decay_time), float(hold_time))
+    hit = _envelope_cache.get(key)
+    if hit is not None and hit[0]() is audio:
+        return hit[1]
+    audio = np.asarray(audio, dtype=np.float64)
+    envelope = _sample_and_hold(audio, decay_time * fs, hold_time * fs)
+    if not audio.flags.writeable:
+        _envelope_cache.clear()
+        _envelope_cache[key] = (weakref.ref(audio), envelope)
+    return envelope
+
+
+_envelope_cache: dict[tuple, tuple[weakref.ref, np.ndarray]] = {}
 
 
 @numba.njit(cache=True, nogil=True)
-def _sample_and_hold(rectified, decay, hold_samples):  # pragma: no cover - compiled
+def _sample_and_hold(audio, decay_samples, hold_samples):  # pragma: no cover - compiled
     # A data-dependent recurrence (each output depends on the previous one and on a hold
     # counter) with no vectorised equivalent; compiled, as librosa compiles its own loops.
-    envelope = np.empty_like(rectified)
+    peak = 0.0
+    for i in range(audio.shape[0]):
+        peak = max(peak, abs(audio[i]))
+    decay = peak / decay_samples
+    envelope = np.empty_like(audio)
     previous = 0.0
     counter = 0
-    for i in range(rectified.shape[0]):
-        sample = rectified[i]
+    for i in range(audio.shape[0]):
+        sample = abs(audio[i])
         if sample >= previous:
             previous = sample
             counter = 0
@@ -98,9 +132,62 @@ def rms_envelope(
     return envelope
 
 
-def onset_strength(audio: np.ndarray, fs: float) -> np.ndarray:
-    """librosa's default spectral-flux onset strength (mel, hop 512), as the reference uses."""
-    return librosa.onset.onset_strength(y=np.asarray(audio, dtype=np.float64), sr=fs)
+ONSET_DELAY_HOPS = 8
+"""Hops of zeros hardness puts before the signal: the reference's ``4096 + 1`` samples at
+44.1 kHz, rounded to whole hops so that the delayed frames are the undelayed ones."""
+
+
+def onset_strength(audio: np.ndarray, fs: float, delay_hops: int = 0) -> np.ndarray:
+    """librosa's default spectral-flux onset strength as the reference computes it at 44.1 kHz.
+
+    That is ``librosa.onset.onset_strength(y=audio, sr=44100)``: 128 mel bands up to
+    22.05 kHz from 2048-sample frames every 512 samples, in dB, of ``audio`` preceded by
+    ``delay_hops`` hops of zeros. At a lower rate ``fs`` the frames and hop are scaled (same
+    frame times, same bin frequencies), the 44.1-kHz mel filterbank is applied to the bins
+    that exist and the power is scaled as the upsampled signal's would be; bands above
+    ``fs / 2`` are empty at 44.1 kHz too (the audio was upsampled), so they add no flux.
+    Computed in float32; the mel spectrogram of a read-only signal is shared by every call
+    while the signal lives.
+    """
+    if fs > REFERENCE_RATE:
+        padded = np.concatenate((np.zeros(delay_hops * ONSET_HOP), audio))
+        return librosa.onset.onset_strength(y=np.asarray(padded, dtype=np.float64), sr=fs)
+    n_fft, hop = at_rate(ONSET_N_FFT, fs), at_rate(ONSET_HOP, fs)
+    mel = _delayed_mel_power(audio, fs, n_fft, hop)[:, ONSET_DELAY_HOPS - delay_hops :]
+    return librosa.onset.onset_strength(
+        S=librosa.power_to_db(mel), sr=fs, n_fft=n_fft, hop_length=hop
+    )
+
+
+_mel_cache: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _delayed_mel_power(audio: np.ndarray, fs: float, n_fft: int, hop: int) -> np.ndarray:
+    """Mel power of ``audio`` preceded by :data:`ONSET_DELAY_HOPS` hops of zeros.
+
+    Delaying by whole hops only prepends frames (centred frames see zeros before the signal
+    either way), so the undelayed spectrogram is this one without its first frames.
+    """
+    hit = _mel_cache.get(id(audio))
+    if hit is not None and hit[0]() is audio:
+        return hit[1]
+    padded = np.concatenate(
+        (np.zeros(ONSET_DELAY_HOPS * hop, dtype=np.float32), np.asarray(audio, dtype=np.float32))
+    )
+    spec = librosa.stft(padded, n_fft=n_fft, hop_length=hop)
+    power = spec.real**2 + spec.imag**2
+    power *= np.float32((REFERENCE_RATE / fs) ** 2)
+    mel = _reference_mel()[:, : power.shape[0]] @ power
+    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
+        # One signal at a time: the descriptors of one song run together.
+        _mel_cache.clear()
+        _mel_cache[id(audio)] = (weakref.ref(audio), mel)
+    return mel
+
+
+@lru_cache(maxsize=1)
+def _reference_mel() -> np.ndarray:
+    return librosa.filters.mel(sr=REFERENCE_RATE, n_fft=ONSET_N_FFT)
 
 
 def detect_onsets(
@@ -112,7 +199,7 @@ def detect_onsets(
     hysteresis_percent: float = 10,
     onset_in_noise_threshold: float = 10,
     minimum_onset_time_separation: float = 100,
-    nperseg: int = 512,
+    nperseg: int | None = None,
     strength: np.ndarray | None = None,
 ) -> list[int]:
     """Note onsets: librosa's onsets, moved back to where the envelope starts rising, pruned.
@@ -136,7 +223,8 @@ def detect_onsets(
     minimum_onset_time_separation
         Minimum time (ms) between onsets; of two closer ones the earlier is kept.
     nperseg
-        Onsets that walk back to within this many samples of the start become sample 0.
+        Onsets that walk back to within this many samples of the start become sample 0;
+        512 samples at the reference rate if None.
     strength
         :func:`onset_strength` of ``audio`` if already computed.
 
@@ -145,10 +233,13 @@ def detect_onsets(
     onsets
         Sorted sample indices; ``[0]`` when none is found.
     """
+    if nperseg is None:
+        nperseg = at_rate(512, fs)
+    hop = at_rate(ONSET_HOP, fs)
     if strength is None:
         strength = onset_strength(audio, fs)
     candidates = librosa.onset.onset_detect(
-        onset_envelope=strength, sr=fs, backtrack=True, units="samples"
+        onset_envelope=strength, sr=fs, hop_length=hop, backtrack=True, units="samples"
     )
     if not np.size(candidates):
         return [0]
@@ -164,7 +255,7 @@ def detect_onsets(
         if candidate <= 0:
             onsets.append(0)
         # An onset in the last frame is only refined when it is the only one.
-        elif not onsets or candidate + 511 < len(envelope):
+        elif not onsets or candidate + hop - 1 < len(envelope):
             onsets.append(
                 _walk_back(
                     candidate, envelope, time_thresh, hysteresis_thresh, hysteresis_samples, nperseg
@@ -179,7 +270,7 @@ def detect_onsets(
         noise_thresh = onset_in_noise_threshold * dyn_range * 0.01
         onsets = _drop_onsets_in_noise(onsets, envelope, noise_thresh)
         onsets = _drop_close_onsets(onsets, fs * 0.001 * minimum_onset_time_separation)
-    onsets = _drop_weak_onsets(onsets, strength)
+    onsets = _drop_weak_onsets(onsets, strength, hop)
     return sorted(onsets) if onsets else [0]
 
 
@@ -247,10 +338,10 @@ def _drop_close_onsets(onsets: list[int], min_separation: float) -> list[int]:
 
 
 def _drop_weak_onsets(
-    onsets: list[int], strength: np.ndarray, min_strength: float = 3
+    onsets: list[int], strength: np.ndarray, hop: int, min_strength: float = 3
 ) -> list[int]:
     """Keep onsets whose onset strength reaches ``min_strength`` before the next kept onset."""
-    frames = [o // ONSET_HOP for o in onsets]
+    frames = [o // hop for o in onsets]
     kept = []
     for i in reversed(range(len(onsets))):
         end = frames[i + 1] if i + 1 < len(frames) else None

@@ -5,7 +5,7 @@ Port of the filter helpers in ``timbral_util`` of the AudioCommons ``timbral_mod
 """
 
 import numpy as np
-from scipy.signal import butter, lfilter, sosfilt
+from scipy.signal import butter, lfilter, sosfilt, sosfreqz
 
 
 def highpass(audio: np.ndarray, crossover: float, fs: float, order: int = 2) -> np.ndarray:
@@ -38,3 +38,16 @@ def cascade(
     """
     sos = butter(order, crossover / (0.5 * fs), btype, output="sos")
     return sosfilt(np.tile(sos, (times, 1)), audio)
+
+
+def cascade_power_response(
+    freqs: np.ndarray, crossover: float, fs: float, btype: str, times: int = 3, order: int = 2
+) -> np.ndarray:
+    """Power gain of :func:`cascade` at ``freqs`` (Hz).
+
+    Multiplying a power spectrogram by it stands in for filtering the signal first, where
+    frames are long next to the filter's impulse response.
+    """
+    sos = butter(order, crossover / (0.5 * fs), btype, output="sos")
+    _, response = sosfreqz(np.tile(sos, (times, 1)), worN=freqs, fs=fs)
+    return np.abs(response) ** 2

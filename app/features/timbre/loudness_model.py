@@ -4,16 +4,20 @@ Port of ``filter_third_octaves_downsample`` and ``specific_loudness`` in ``timbr
 the AudioCommons ``timbral_models`` 0.4.0 (Apache-2.0, Andy Pearce, University of Surrey;
 after Claire Churchill's Matlab code of the BASIC program in J Acoust Soc Jpn (E) 12, 1991).
 
-The filterbank runs on many equal-length windows at once (one ``lfilter`` call per band for
-all windows); each window starts from a zero filter state, as in the reference.
+The filterbank runs on many equal-length windows at once (:mod:`.batch_iir`: every filter
+advances all windows together); each window starts from a zero filter state, as in the
+reference.
 """
 
 import math
 import weakref
 from typing import NamedTuple
 
+import numba
 import numpy as np
-from scipy.signal import butter, cheby1, lfilter
+from scipy.signal import butter, cheby1
+
+from app.features.timbre.batch_iir import band_power, filter_decimate
 
 WINDOW_LENGTH = 4096
 """Window length (samples) the loudness-based descriptors analyse."""
@@ -89,11 +93,12 @@ def _band_edges(fc: float, fs: float) -> list[float]:
     return [2.0 ** (-1.0 / 6) * fc / (fs / 2.0), f2]
 
 
-def _level_db(y: np.ndarray) -> np.ndarray:
-    """Per-row RMS level in dB; -inf for rows without any positive sample (as the reference)."""
+def _level_db(power: np.ndarray, peak: np.ndarray, n: int) -> np.ndarray:
+    """RMS level in dB from a sum of squares over ``n`` samples; -inf for signals without any
+    positive sample (as the reference)."""
     with np.errstate(divide="ignore"):
-        level = 20 * np.log10(np.sqrt(np.sum(y**2, axis=-1) / y.shape[-1]))
-    return np.where(np.max(y, axis=-1) > 0, level, -np.inf)
+        level = 20 * np.log10(np.sqrt(power / n))
+    return np.where(peak > 0, level, -np.inf)
 
 
 def third_octave_levels(x: np.ndarray, fs: float, pref: float = 100.0) -> np.ndarray:
@@ -108,7 +113,8 @@ def third_octave_levels(x: np.ndarray, fs: float, pref: float = 100.0) -> np.nda
     np.ndarray
         Shape (n_rows, n_bands): 28 bands when ``fs`` allows 12.5 kHz.
     """
-    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    # One column per row of x: the filters advance all of them together.
+    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.float64)).T)
     lo = 0
     hi = int(np.flatnonzero(_LAB_FREQ == 12500)[0])
     while _LAB_FREQ[hi] > fs / 2.0:
@@ -117,20 +123,20 @@ def third_octave_levels(x: np.ndarray, fs: float, pref: float = 100.0) -> np.nda
     ff = 2.0 ** (j / 3.0) * 1000
     k = int(np.flatnonzero(j == 7)[0])  # 5 kHz band: decimation starts here
 
-    levels = np.zeros((x.shape[0], len(j)))
+    levels = np.zeros((x.shape[1], len(j)))
     top = {}
     for i in range(len(j) - 1, k, -1):
         b, a = butter(4, _band_edges(ff[i], fs), "bandpass")
         if i - k in (1, 2, 3):
             top[i - k] = (b, a)
-        levels[:, i] = _level_db(lfilter(b, a, x, axis=-1))
+        levels[:, i] = _level_db(*band_power(x, b, a), len(x))
 
     c, d = cheby1(2, 0.1, 0.4)
     for i in range(k, 1, -3):
-        x = lfilter(c, d, x, axis=-1)[:, 1::2]
+        x = filter_decimate(x, c, d)
         for offset, key in ((0, 3), (1, 2), (2, 1)):
             b, a = top[key]
-            levels[:, i - offset] = _level_db(lfilter(b, a, x, axis=-1))
+            levels[:, i - offset] = _level_db(*band_power(x, b, a), len(x))
     return levels + pref
 
 
@@ -149,112 +155,133 @@ def zwicker_loudness(levels: np.ndarray, mod: int = 0) -> tuple[float, np.ndarra
     n_entire, n_single
         Total loudness (sone) and specific loudness (sone/Bark) at 0.1 to 24 Bark.
     """
-    p = [float(v) for v in levels]
-
-    # Weight the low bands by the equal-loudness contours.
-    ti = []
-    for i in range(11):
-        j = 0
-        while p[i] > _RAP[j] - _DLL[j][i] and j < 7:
-            j += 1
-        ti.append(10.0 ** ((p[i] + _DLL[j][i]) / 10.0))
-    gi = [sum(ti[0:6]), sum(ti[6:9]), sum(ti[9:11])]
-    lcb = [10 * math.log10(g) if g > 0 else 0.0 for g in gi]
-
-    # Main loudness in each critical band.
-    nm = [0.0] * 21
-    for i in range(20):
-        le = lcb[i] if i <= 2 else p[i + 8]
-        lk = le - _A0[i]
-        if mod == 1:
-            le += _DDF[i]
-        if le > _LTQ[i]:
-            le = lk - _DCB[i]
-            mp1 = 0.0635 * 10.0 ** (0.025 * _LTQ[i])
-            mp2 = (0.75 + 0.25 * 10 ** (0.1 * (le - _LTQ[i]))) ** 0.25 - 1
-            nm[i] = max(mp1 * mp2, 0.0)
-    nm[0] *= min(0.4 + 0.32 * nm[0] ** 0.2, 1.0)
-
-    # Add the masking slopes band by band, sampling the pattern every 0.1 Bark.
-    total = 0.0
-    z1 = 0.0
-    n1 = 0.0
-    n2 = 0.0
-    j = 17
-    iz = 0
-    z = 0.1
-    k = z
-    ns: list[float] = []
-    for i in range(21):
-        ig = min(i - 1, 7)
-        zup = _ZUP[i]
-        control = 1
-        while z1 < zup or control == 1:
-            if n1 < nm[i]:
-                j = 0
-                while _RNS[j] > nm[i]:
-                    j += 1
-            if n1 <= nm[i]:
-                # Flat part: the main loudness of this band up to its upper edge.
-                z2 = zup
-                n2 = nm[i]
-                total += n2 * (z2 - z1)
-                for k in _bark_steps(z, z2):
-                    if iz == len(ns):
-                        ns.append(n2)
-                    else:
-                        ns[iz] = n2
-                    if k < z2 - 0.05:
-                        iz += 1
-                z = round(k * 10) * 0.1
-            if n1 > nm[i]:
-                # Sloped part: the upper masking slope of the louder band below.
-                usl = _USL[j][ig]
-                n2 = max(_RNS[j], nm[i])
-                dz = round((n1 - n2) / usl * 10) * 0.1
-                if dz == 0:
-                    dz = 0.1
-                z2 = z1 + dz
-                if z2 > zup:
-                    z2 = zup
-                    dz = z2 - z1
-                    n2 = n1 - dz * usl
-                total += dz * (n1 + n2) / 2.0
-                for k in _bark_steps(z, z2):
-                    value = n1 - (k - z1) * usl
-                    if iz == len(ns):
-                        ns.append(value)
-                    else:
-                        ns[iz] = value
-                    if k < z2 - 0.05:
-                        iz += 1
-                z = round(k * 10) * 0.1
-            if n2 == _RNS[j]:
-                j += 1
-            j = min(j, 17)
-            n1 = n2
-            z1 = round(z2 * 10) * 0.1
-            control += 1
-
-    total = max(total, 0.0)
-    if total <= 16:
-        total = math.floor(total * 1000 + 0.5) / 1000.0
-    else:
-        total = math.floor(total * 100 + 0.05) / 100.0
-    return total, np.array(ns[:240])
+    n_entire, n_single = zwicker_loudness_rows(np.reshape(levels, (1, -1)), mod)
+    return float(n_entire[0]), n_single[0]
 
 
-def _bark_steps(start: float, stop: float) -> list[float]:
-    """The reference's ``np.arange(start, stop + 0.01, 0.1)``, as Python floats.
+def zwicker_loudness_rows(levels: np.ndarray, mod: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`zwicker_loudness` of each row of ``levels`` (n_rows, 28).
 
-    Computed the way numpy fills a float range (``start + i * delta`` with ``delta`` the
-    difference of the first two values), so every step is bit-identical.
+    Returns
+    -------
+    n_entire, n_single
+        Shapes (n_rows,) and (n_rows, 240).
     """
-    count = math.ceil((stop + 0.01 - start) / 0.1)
-    if count <= 0:
-        return []
-    delta = (start + 0.1) - start
-    return [start] + [start + i * delta for i in range(1, count)]
+    return _zwicker_rows(np.ascontiguousarray(levels, dtype=np.float64), mod, *_TABLES)
+
+
+_TABLES = tuple(np.array(t, dtype=np.float64) for t in (_RAP, _DLL, _LTQ, _A0, _DDF, _DCB, _ZUP,
+                                                        _RNS, _USL))
+
+
+@numba.njit(cache=True, nogil=True)
+def _zwicker_rows(levels, mod, rap, dll, ltq, a0, ddf, dcb, zup, rns, usl):  # pragma: no cover
+    # The reference's procedure step for step (same operations in the same order, so the
+    # same floating-point results), compiled: it runs once per 4096-sample window.
+    n_rows = levels.shape[0]
+    totals = np.empty(n_rows)
+    specific = np.empty((n_rows, 240))
+    ns = np.empty(512)
+    ti = np.empty(11)
+    lcb = np.empty(3)
+    nm = np.empty(21)
+    for row in range(n_rows):
+        p = levels[row]
+
+        # Weight the low bands by the equal-loudness contours.
+        for i in range(11):
+            j = 0
+            while p[i] > rap[j] - dll[j, i] and j < 7:
+                j += 1
+            ti[i] = 10.0 ** ((p[i] + dll[j, i]) / 10.0)
+        for g, (lo, hi) in enumerate(((0, 6), (6, 9), (9, 11))):
+            total = 0.0
+            for i in range(lo, hi):
+                total += ti[i]
+            lcb[g] = 10 * math.log10(total) if total > 0 else 0.0
+
+        # Main loudness in each critical band.
+        nm[:] = 0.0
+        for i in range(20):
+            le = lcb[i] if i <= 2 else p[i + 8]
+            lk = le - a0[i]
+            if mod == 1:
+                le += ddf[i]
+            if le > ltq[i]:
+                le = lk - dcb[i]
+                mp1 = 0.0635 * 10.0 ** (0.025 * ltq[i])
+                mp2 = (0.75 + 0.25 * 10 ** (0.1 * (le - ltq[i]))) ** 0.25 - 1
+                nm[i] = max(mp1 * mp2, 0.0)
+        nm[0] *= min(0.4 + 0.32 * nm[0] ** 0.2, 1.0)
+
+        # Add the masking slopes band by band, sampling the pattern every 0.1 Bark.
+        total = 0.0
+        z1 = 0.0
+        n1 = 0.0
+        n2 = 0.0
+        j = 17
+        iz = 0
+        z = 0.1
+        k = z
+        for i in range(21):
+            # The reference indexes with i - 1, so band 0 reads the last column.
+            ig = min(i - 1, 7) % 8
+            zup_i = zup[i]
+            control = 1
+            while z1 < zup_i or control == 1:
+                if n1 < nm[i]:
+                    j = 0
+                    while rns[j] > nm[i]:
+                        j += 1
+                if n1 <= nm[i]:
+                    # Flat part: the main loudness of this band up to its upper edge.
+                    z2 = zup_i
+                    n2 = nm[i]
+                    total += n2 * (z2 - z1)
+                    count = math.ceil((z2 + 0.01 - z) / 0.1)
+                    delta = (z + 0.1) - z
+                    for step in range(count):
+                        k = z + step * delta if step else z
+                        ns[iz] = n2
+                        if k < z2 - 0.05:
+                            iz += 1
+                    z = round(k * 10) * 0.1
+                if n1 > nm[i]:
+                    # Sloped part: the upper masking slope of the louder band below.
+                    slope = usl[j, ig]
+                    n2 = max(rns[j], nm[i])
+                    dz = round((n1 - n2) / slope * 10) * 0.1
+                    if dz == 0:
+                        dz = 0.1
+                    z2 = z1 + dz
+                    if z2 > zup_i:
+                        z2 = zup_i
+                        dz = z2 - z1
+                        n2 = n1 - dz * slope
+                    total += dz * (n1 + n2) / 2.0
+                    count = math.ceil((z2 + 0.01 - z) / 0.1)
+                    delta = (z + 0.1) - z
+                    for step in range(count):
+                        k = z + step * delta if step else z
+                        ns[iz] = n1 - (k - z1) * slope
+                        if k < z2 - 0.05:
+                            iz += 1
+                    z = round(k * 10) * 0.1
+                if n2 == rns[j]:
+                    j += 1
+                j = min(j, 17)
+                n1 = n2
+                z1 = round(z2 * 10) * 0.1
+                control += 1
+
+        total = max(total, 0.0)
+        if total <= 16:
+            total = math.floor(total * 1000 + 0.5) / 1000.0
+        else:
+            total = math.floor(total * 100 + 0.05) / 100.0
+        totals[row] = total
+        specific[row] = ns[:240]
+    return totals, specific
 
 
 def specific_loudness(
@@ -282,11 +309,7 @@ def windowed_specific_loudness(
         return hit[1]
 
     windows = window_audio(np.asarray(audio, dtype=np.float64), window_length)
-    levels = third_octave_levels(windows, fs)
-    n_entire = np.empty(len(windows))
-    n_single = np.empty((len(windows), 240))
-    for row, band_levels in enumerate(levels):
-        n_entire[row], n_single[row] = zwicker_loudness(band_levels)
+    n_entire, n_single = zwicker_loudness_rows(third_octave_levels(windows, fs))
     rms = np.sqrt(np.mean(windows * windows, axis=1))
     result = WindowedLoudness(n_entire, n_single, rms)
 

@@ -9,6 +9,7 @@ exist but none survives the contrast test this returns no peaks, and a peak whos
 degenerate keeps its sample position.
 """
 
+import numba
 import numpy as np
 
 _SENTINEL = -2.0  # below any normalised value: lets the first and last samples be peaks
@@ -87,11 +88,8 @@ def detect_peaks_rows(
     heights = padded[rows, mx]
 
     first = np.flatnonzero(np.diff(rows, prepend=-1))
-    keep = []
-    for start, stop in zip(first.tolist(), [*first[1:].tolist(), len(mx)], strict=True):
-        kept = _contrasted(heights[start:stop].tolist(), gaps[start : stop - 1].tolist(), cthr)
-        keep.extend(start + i for i in kept)
-    keep = np.array(keep, dtype=np.intp)
+    stops = np.append(first[1:], len(mx))
+    keep = np.flatnonzero(_contrasted_rows(heights, gaps, first, stops, cthr))
     rows, mx, heights = rows[keep], mx[keep], heights[keep]
 
     # Within a row by descending height; ties in descending position, as the reference's
@@ -117,7 +115,19 @@ def detect_peaks_rows(
     return rows, idx, value, position
 
 
-def _contrasted(heights: list[float], gaps: list[float], cthr: float) -> list[int]:
+@numba.njit(cache=True, nogil=True)
+def _contrasted_rows(heights, gaps, first, stops, cthr):  # pragma: no cover - compiled
+    """Mark the contrasted candidate maxima of every row (see :func:`_contrasted`)."""
+    keep = np.zeros(len(heights), dtype=np.bool_)
+    for r in range(len(first)):
+        start, stop = first[r], stops[r]
+        for i in _contrasted(heights[start:stop], gaps[start : stop - 1], cthr):
+            keep[start + i] = True
+    return keep
+
+
+@numba.njit(cache=True, nogil=True)
+def _contrasted(heights, gaps, cthr):  # pragma: no cover - compiled
     """Scan one row's candidate maxima and return the positions of the contrasted ones.
 
     ``gaps[t]`` is the lowest value between candidates ``t`` and ``t + 1``. The reference's

@@ -6,7 +6,16 @@ AudioCommons ``timbral_models`` 0.4.0 (Apache-2.0, Andy Pearce, University of Su
 Known deviations from the reference: the input is already decoded mono audio, so there is
 no channel summing; upsampling uses soxr 'HQ' instead of librosa's ``kaiser_best``; audio at
 or below -70 LUFS (the absolute gate: silence to BS.1770) is left at its level.
+
+Audio decoded at 22.05 kHz holds nothing above 11.025 kHz, so the descriptors run their
+costly analyses (onsets, HPSS, bandwidth, spectrograms) on :func:`half_rate`, the same audio
+at half the model rate, with every frame length and hop halved: the same frames in time and
+the same frequency bins, for a quarter of the work. The 44.1-kHz audio is kept where a
+model counts samples or reads the empty upper octave (specific loudness, the envelopes and
+attack centroids of hardness and warmth, warmth's note spectra, reverb).
 """
+
+import weakref
 
 import numpy as np
 import soxr
@@ -18,6 +27,8 @@ TARGET_LUFS = -24.0
 
 MODEL_RATE = 44100
 """Lowest sample rate the models accept; lower rates are upsampled to it."""
+
+_half_rate: dict[int, tuple[weakref.ref, np.ndarray, int]] = {}
 
 
 def prepare(y: np.ndarray, sr: int, loudness_lufs: float | None = None) -> tuple[np.ndarray, int]:
@@ -61,11 +72,41 @@ def prepare(y: np.ndarray, sr: int, loudness_lufs: float | None = None) -> tuple
         if peak > 1.0:
             audio /= peak
 
+    low = None
     if sr < MODEL_RATE:
+        if 2 * sr == MODEL_RATE:
+            low = np.ascontiguousarray(audio, dtype=np.float64)
+            low.flags.writeable = False
         audio = soxr.resample(audio, sr, MODEL_RATE, quality="HQ")
         sr = MODEL_RATE
 
     # Read-only, so per-signal intermediates (e.g. windowed specific loudness) can be cached.
     audio = np.ascontiguousarray(audio, dtype=np.float64)
     audio.flags.writeable = False
+    if low is not None:
+        _remember_half_rate(audio, low, sr // 2)
     return audio, int(sr)
+
+
+def half_rate(audio: np.ndarray, fs: int) -> tuple[np.ndarray, int]:
+    """``audio`` at half its rate ``fs`` (read-only float64), and that rate.
+
+    For audio :func:`prepare` upsampled from half the model rate this is the normalised
+    input itself; otherwise it is resampled (soxr 'HQ'). Remembered while ``audio`` lives,
+    if it is read-only, so the descriptors share it.
+    """
+    hit = _half_rate.get(id(audio))
+    if hit is not None and hit[0]() is audio:
+        return hit[1], hit[2]
+    low = soxr.resample(np.asarray(audio, dtype=np.float64), fs, fs // 2, quality="HQ")
+    low = np.ascontiguousarray(low, dtype=np.float64)
+    low.flags.writeable = False
+    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
+        _remember_half_rate(audio, low, fs // 2)
+    return low, fs // 2
+
+
+def _remember_half_rate(audio: np.ndarray, low: np.ndarray, rate: int) -> None:
+    # One signal at a time: the descriptors of one song run together.
+    _half_rate.clear()
+    _half_rate[id(audio)] = (weakref.ref(audio), low, rate)

@@ -9,6 +9,7 @@ The estimate does not depend on the signal's scale, so prepared (loudness-normal
 gives the same result as the raw file the reference reads.
 """
 
+import numba
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -71,63 +72,8 @@ def _frame_rt(audio: np.ndarray, par: _Params) -> np.ndarray:
     return rt
 
 
-def _running_extrema(d: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Prefix and suffix extrema within blocks of ``length`` (van Herk / Gil-Werman).
-
-    The maximum of ``d[i:i + length]`` is ``max(suffix_max[i], prefix_max[i + length - 1])``
-    (likewise the minimum), found in O(1) per window from these arrays.
-    """
-    n_blocks = -(-len(d) // length)
-    padded = np.empty(n_blocks * length)
-    padded[: len(d)] = d
-    out = []
-    for func, fill in ((np.maximum, -np.inf), (np.minimum, np.inf)):
-        padded[len(d) :] = fill
-        blocks = padded.reshape(n_blocks, length)
-        prefix = func.accumulate(blocks, axis=1).ravel()
-        suffix = func.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
-        out.append((prefix, suffix))
-    return tuple(out)
-
-
 def _decays(d: np.ndarray, offsets: np.ndarray, par: _Params) -> np.ndarray:
-    # Sub-frame 0 has n_sub samples; the reference lets every later one overlap the next
-    # by a sample, so they have n_sub + 1.
-    lengths = [par.n_sub] + [par.n_sub + 1] * (_NOS_MAX - 2)
-    extrema = {length: _running_extrema(d, length) for length in set(lengths)}
-
-    def stats(rows: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-        starts = offsets[rows] + m * par.n_sub
-        (max_prefix, max_suffix), (min_prefix, min_suffix) = extrema[lengths[m]]
-        ends = starts + lengths[m] - 1
-        return (
-            np.maximum(max_suffix[starts], max_prefix[ends]),
-            np.minimum(min_suffix[starts], min_prefix[ends]),
-        )
-
-    def variance(rows: np.ndarray, m: int) -> np.ndarray:
-        return np.var(sliding_window_view(d, lengths[m])[offsets[rows] + m * par.n_sub], axis=1)
-
-    alive = np.arange(len(offsets))  # frames whose decay continues
-    max_pre, min_pre = stats(alive, 0)
-    var_pre = None  # the first sub-frame's variance, computed only where needed
-    count = np.zeros(len(offsets), dtype=int)
-    ended = np.zeros(len(offsets), dtype=bool)
-    for m in range(1, _NOS_MAX - 1):
-        max_cur, min_cur = stats(alive, m)
-        falling = (max_pre > max_cur) & (min_pre < min_cur)
-        # Variances only where the (conjunctive) test is still open.
-        if var_pre is None:
-            var_pre = np.zeros(len(alive))
-            var_pre[falling] = variance(alive[falling], 0)
-        var_cur = np.zeros(len(alive))
-        var_cur[falling] = variance(alive[falling], m)
-        falling &= var_pre > var_cur
-        ended[alive[~falling]] = True
-        alive = alive[falling]
-        count[alive] += 1
-        max_pre, min_pre, var_pre = max_cur[falling], min_cur[falling], var_cur[falling]
-
+    count, ended = _decay_lengths(np.ascontiguousarray(d, dtype=np.float64), offsets, par.n_sub)
     rt = np.full(len(offsets), -1.0)
     for cnt in range(_NOS_MIN, _NOS_MAX - 1):
         rows = np.flatnonzero(ended & (count == cnt))
@@ -135,6 +81,57 @@ def _decays(d: np.ndarray, offsets: np.ndarray, par: _Params) -> np.ndarray:
             length = cnt * par.n_sub
             rt[rows] = _ml_estimates(sliding_window_view(d, length)[offsets[rows]], par)
     return rt
+
+
+@numba.njit(cache=True, nogil=True)
+def _decay_lengths(d, offsets, n_sub):  # pragma: no cover - compiled
+    # Per frame: how many sub-frames after the first keep falling, and whether the fall ends
+    # within the frame. Sub-frame 0 has n_sub samples; the reference lets every later one
+    # overlap the next by a sample, so they have n_sub + 1. Each frame stops at its first
+    # failed test, so most read only two sub-frames.
+    count = np.zeros(len(offsets), dtype=np.int64)
+    ended = np.zeros(len(offsets), dtype=np.bool_)
+    for f in range(len(offsets)):
+        max_pre, min_pre = _extrema(d, offsets[f], n_sub)
+        var_pre = -1.0  # the first sub-frame's variance, computed only where needed
+        for m in range(1, _NOS_MAX - 1):
+            start = offsets[f] + m * n_sub
+            max_cur, min_cur = _extrema(d, start, n_sub + 1)
+            falling = max_pre > max_cur and min_pre < min_cur
+            if falling:
+                if var_pre < 0:
+                    var_pre = _variance(d, offsets[f], n_sub)
+                var_cur = _variance(d, start, n_sub + 1)
+                falling = var_pre > var_cur
+            if not falling:
+                ended[f] = True
+                break
+            count[f] += 1
+            max_pre, min_pre, var_pre = max_cur, min_cur, var_cur
+    return count, ended
+
+
+@numba.njit(cache=True, nogil=True)
+def _extrema(d, start, length):  # pragma: no cover - compiled
+    high = d[start]
+    low = d[start]
+    for i in range(start + 1, start + length):
+        high = max(high, d[i])
+        low = min(low, d[i])
+    return high, low
+
+
+@numba.njit(cache=True, nogil=True)
+def _variance(d, start, length):  # pragma: no cover - compiled
+    # As np.var: the mean of squared deviations from the mean.
+    total = 0.0
+    for i in range(start, start + length):
+        total += d[i]
+    mean = total / length
+    squares = 0.0
+    for i in range(start, start + length):
+        squares += (d[i] - mean) ** 2
+    return squares / length
 
 
 def estimate_rt60(audio: np.ndarray, fs: float) -> float:

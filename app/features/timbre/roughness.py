@@ -6,12 +6,17 @@ spectral and roughness analysis of sound signals", SMC 2007; peak picking after 
 
 All frames are processed at once: peaks of every frame in one batch, then the roughness of
 every pair of peaks within a frame (sums taken in a different order than the reference's).
+The frames come from :func:`.prepare.half_rate` audio: 50-ms frames at half the rate, on the
+same frequency bins (the Hamming window leaks little into the empty octave above 11 kHz,
+where the reference finds no peaks).
 """
 
 import numpy as np
 import scipy.fft
 
+from app.features.timbre.envelope import REFERENCE_RATE, at_rate
 from app.features.timbre.peaks import detect_peaks_rows
+from app.features.timbre.prepare import half_rate
 
 _SLOPE, _INTERCEPT = 13.98779569, 48.97606571545886
 _CHUNK = 128  # frames per FFT batch
@@ -20,25 +25,33 @@ _CHUNK = 128  # frames per FFT batch
 def frame_spectra(audio: np.ndarray, fs: int) -> tuple[np.ndarray, np.ndarray]:
     """Magnitude spectra (frames x bins) of 50-ms Hamming frames overlapping by half.
 
-    The signal is preceded by 512 zeros and frames are zero-padded to the next power of two.
+    The signal is preceded by 512 zeros (at 44.1 kHz) and frames are zero-padded to the
+    reference's next power of two (so bins fall on the same frequencies). Magnitudes are
+    scaled to what the reference's 44.1-kHz frames give for the same band-limited audio (its
+    frames hold twice the samples at 22.05 kHz): the roughness of a pair grows with the 0.1th
+    power of its levels.
     """
-    audio = np.pad(audio, (512, 0))
-    step = int(fs * 0.05)
-    half = step / 2
-    nfft = 2 ** int(np.log(step) / np.log(2) + 1)
+    audio = np.pad(audio, (at_rate(512, fs), 0))
+    # Frame lengths and starts are the reference's at 44.1 kHz, scaled to this rate: the
+    # spectra are normalised by their global maximum, which depends on where frames fall.
+    ref_step = int(REFERENCE_RATE * 0.05)
+    half = ref_step / 2
+    step = at_rate(ref_step, fs)
+    nfft = at_rate(2 ** int(np.log2(ref_step) + 1), fs)
     # The reference allocates this many frames but fills only those that fit in the signal;
     # the remaining all-zero frames still count (as zero roughness) in the mean.
-    n_frames = int(len(audio) / (step - half))
+    n_frames = int(round(len(audio) * REFERENCE_RATE / fs) / (ref_step - half))
     spec = np.zeros((n_frames, nfft // 2 + 1))
     if len(audio) > step:
-        window = np.hamming(step + 2)[1:-1]
-        starts = (np.arange(n_frames) * half).astype(int)
+        window = np.hamming(step + 2)[1:-1] * (ref_step / step)
+        starts = np.round((np.arange(n_frames) * half).astype(int) * (fs / REFERENCE_RATE))
+        starts = starts.astype(int)
         starts = starts[starts + step <= len(audio)]
         for first in range(0, len(starts), _CHUNK):
             idx = starts[first : first + _CHUNK, None] + np.arange(step)
             spec[first : first + len(idx)] = np.abs(scipy.fft.rfft(audio[idx] * window, nfft))
     else:
-        spec[0] = np.abs(scipy.fft.rfft(audio, nfft))
+        spec[0] = np.abs(scipy.fft.rfft(audio, nfft)) * (REFERENCE_RATE / fs)
     return spec, fs / 2 * np.linspace(0, 1, nfft // 2 + 1)
 
 
@@ -68,7 +81,7 @@ def pair_roughness(
 
 def roughness(audio: np.ndarray, fs: int, peak_threshold: float = 0.01) -> float:
     """Apparent roughness of prepared audio (see :func:`.prepare.prepare`), about 0-100."""
-    spec, freq = frame_spectra(audio, fs)
+    spec, freq = frame_spectra(*half_rate(audio, fs))
     low, high = np.min(spec), np.max(spec)
     rows, _, levels, positions = detect_peaks_rows(
         (spec - low) / (high - low), freq, peak_threshold, spec

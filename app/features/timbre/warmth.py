@@ -5,16 +5,20 @@ Pearce, University of Surrey).
 
 Known deviations: the linear fit of the high-frequency decay is closed-form least squares
 instead of scikit-learn's (same R²); a note whose spectrum has no contrasted peak, where the
-reference fails, takes its strongest bin as the fundamental.
+reference fails, takes its strongest bin as the fundamental. The onset strength comes from
+:func:`.prepare.half_rate` audio (see :func:`.envelope.onset_strength`).
 """
+
+from functools import lru_cache
 
 import numpy as np
 from scipy.signal import get_window
 
 from app.features.timbre.bark import bark_weights
-from app.features.timbre.envelope import detect_onsets, sample_and_hold_envelope
+from app.features.timbre.envelope import detect_onsets, onset_strength, sample_and_hold_envelope
 from app.features.timbre.loudness_model import windowed_specific_loudness
 from app.features.timbre.peaks import detect_peaks
+from app.features.timbre.prepare import half_rate
 
 _COEFFICIENTS = np.array([-4.464258317026696, -0.08819320850778556, 0.29156539973575546,
                           17.274733561081554, 8.403340066029507, 45.21212125085579])
@@ -39,12 +43,17 @@ def note_spectrum(
     freq, spec
     """
     nperseg = min(len(segment), n_fft)
-    window = get_window(("tukey", 0.25), nperseg)
+    window = _tukey(nperseg)
     frames = np.lib.stride_tricks.sliding_window_view(segment, nperseg)[:: nperseg - nperseg // 8]
     frames = (frames - frames.mean(axis=1, keepdims=True)) * window
     spec = (np.abs(np.fft.rfft(frames, n_fft, axis=1)) ** 2).sum(axis=0) / (fs * np.sum(window**2))
     spec[1:-1] *= 2
     return np.fft.rfftfreq(n_fft, 1.0 / fs), spec / np.max(spec)
+
+
+@lru_cache(maxsize=8)
+def _tukey(length: int) -> np.ndarray:
+    return get_window(("tukey", 0.25), length)
 
 
 def warmth(
@@ -68,7 +77,9 @@ def warmth(
     weighted_high = np.average(loudness.n_single @ _HIGH_REGION, weights=loudness.rms)
 
     envelope = sample_and_hold_envelope(audio, fs, decay_time=0.1)
-    onsets = detect_onsets(audio, envelope, fs, nperseg=NPERSEG)
+    # The onset strength from the half-rate audio has the same frames (see .envelope).
+    strength = onset_strength(*half_rate(audio, fs))
+    onsets = detect_onsets(audio, envelope, fs, nperseg=NPERSEG, strength=strength)
     # A single onset is moved to the start of the file.
     if len(onsets) == 1:
         onsets = [0]
