@@ -113,6 +113,7 @@ def decode(source: Source, *, max_duration_s: float = 600.0) -> Audio:
         _rewind(source)
         blocks, rate, channels = _open_pyav(source)
     max_frames = int(max_duration_s * rate)
+    blocks, channels = _sanitised(blocks, channels)
     samples, truncated = _resample(blocks, rate, channels, max_frames)
     audio = Audio(samples, SAMPLE_RATE, rate, truncated)
     if audio.duration_s < MIN_DURATION_S:
@@ -120,6 +121,41 @@ def decode(source: Source, *, max_duration_s: float = 600.0) -> Audio:
             f"the audio lasts {audio.duration_s:.2f} s; at least {MIN_DURATION_S:g} s is needed"
         )
     return audio
+
+
+MAX_CHANNELS = 8
+"""More channels than 7.1 is not a song; refusing them also bounds one block's memory."""
+
+MAX_AMPLITUDE = 8.0
+"""Float samples are clipped to this (18 dB over full scale, past any real master) so that
+squared magnitudes stay finite in float32."""
+
+
+def _sanitised(blocks: Iterator[np.ndarray], channels: int) -> tuple[Iterator[np.ndarray], int]:
+    """Guard against hostile files: too many channels, NaN or infinite samples, absurd levels.
+
+    More than two channels (5.1, 7.1) are mixed to mono: BS.1770's channel weights,
+    hence the loudness feature, stop at five channels, and the other features read
+    the mono mix anyway.
+    """
+    if channels > MAX_CHANNELS:
+        raise UndecodableAudioError(
+            f"the audio has {channels} channels; at most {MAX_CHANNELS} are supported"
+        )
+
+    def clean() -> Iterator[np.ndarray]:
+        try:
+            for block in blocks:
+                if not np.isfinite(block).all():
+                    raise UndecodableAudioError("the audio holds NaN or infinite samples")
+                np.clip(block, -MAX_AMPLITUDE, MAX_AMPLITUDE, out=block)
+                yield block.mean(axis=1, keepdims=True) if channels > 2 else block
+        finally:
+            close = getattr(blocks, "close", None)
+            if close is not None:
+                close()
+
+    return clean(), 1 if channels > 2 else channels
 
 
 def _rewind(source: Source) -> None:
@@ -202,5 +238,5 @@ def _resample(
             close()
     if taken == 0:
         raise UndecodableAudioError("the file holds no audio samples")
-    samples = np.concatenate(out, axis=0).T
-    return np.ascontiguousarray(samples, dtype=np.float32), truncated
+    # One copy, straight into the (channels, n) layout.
+    return np.concatenate([block.T for block in out], axis=1), truncated

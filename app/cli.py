@@ -53,7 +53,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        timeout_graceful_shutdown=30,
+        # Shutdown lets the analyses in flight finish (each is bounded by its timeout).
+        timeout_graceful_shutdown=int(settings.analysis_timeout_s) + 5,
     )
     return 0
 

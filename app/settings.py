@@ -36,14 +36,18 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    workers: int = Field(1, ge=1, description="Server processes.")
-    analysis_threads: int = Field(2, ge=1, description="Analyses run at once per process.")
+    workers: int = Field(1, ge=1, description="HTTP server processes.")
+    analysis_processes: int = Field(
+        2, ge=1, description="Analysis processes per server process: analyses run at once."
+    )
     queue_size: int = Field(
-        8, ge=0, description="Requests waiting per process before 503 + Retry-After."
+        8, ge=0, description="Requests waiting per server process before 503 + Retry-After."
+    )
+    analysis_timeout_s: float = Field(
+        60.0, gt=0, description="Longest analysis of one file; its process is then killed (504)."
     )
     max_batch_files: int = Field(16, ge=1, description="Most files in one batch request.")
     api_key: SecretStr | None = Field(None, description="If set, required in the X-API-Key header.")
-    cors_origins: list[str] = Field(default_factory=list)
-
-
-settings = Settings()
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed by CORS (a JSON list)."
+    )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import secrets
+import asyncio
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
-from app.analysis import Analyzer
+from app.api.capacity import AnalysisPool
+from app.model import EmotionModel
 from app.settings import Settings
 
+WARM_UP_WAIT_S = 60.0
+"""Longest wait of an analysis request for the warm-up before it gets 503."""
+
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+"""Declares the key in the OpenAPI document; :class:`app.api.limits.RequireApiKey` checks it."""
 
 
 def get_settings(request: Request) -> Settings:
@@ -19,25 +24,31 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_analyzer(request: Request) -> Analyzer:
-    """The loaded analyzer; 503 while the model is still loading."""
-    analyzer = request.app.state.analyzer
-    if analyzer is None:
+def get_model(request: Request) -> EmotionModel:
+    """The served model (loaded before the server accepts requests)."""
+    return request.app.state.model
+
+
+async def get_pool(request: Request) -> AnalysisPool:
+    """The analysis pool, once warmed up; a request arriving during the warm-up waits
+    for it (a worker restarted among several takes connections before it is warm)."""
+    warmed: asyncio.Event = request.app.state.warmed
+    if not warmed.is_set():
+        try:
+            await asyncio.wait_for(warmed.wait(), WARM_UP_WAIT_S)
+        except TimeoutError:
+            raise HTTPException(
+                503, "the model is still loading", headers={"Retry-After": "5"}
+            ) from None
+    return request.app.state.pool
+
+
+def check_ready(request: Request) -> None:
+    """503 until the analysis pool is warmed up."""
+    if not request.app.state.warmed.is_set():
         raise HTTPException(503, "the model is still loading", headers={"Retry-After": "5"})
-    return analyzer
 
 
-def check_api_key(
-    settings: Annotated[Settings, Depends(get_settings)],
-    key: Annotated[str | None, Security(api_key_header)],
-) -> None:
-    """401 unless the request carries the configured API key (no key configured: open)."""
-    expected = settings.api_key
-    if expected is None:
-        return
-    if key is None or not secrets.compare_digest(key, expected.get_secret_value()):
-        raise HTTPException(401, "a valid X-API-Key header is required")
-
-
-AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
+ModelDep = Annotated[EmotionModel, Depends(get_model)]
+PoolDep = Annotated[AnalysisPool, Depends(get_pool)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,13 +11,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.analysis import Analyzer
 from app.api import problems
-from app.api.capacity import AnalysisPool
-from app.api.limits import MULTIPART_OVERHEAD, BodySizeLimit
+from app.api.capacity import AnalysisPool, LoadShedding
+from app.api.limits import MULTIPART_OVERHEAD, BodySizeLimit, RequireApiKey
 from app.api.metrics import Metrics, MetricsMiddleware
 from app.api.routes import emotion, health, metrics, models
+from app.model import EmotionModel
 from app.settings import Settings
+
+logger = logging.getLogger("music_emotion")
 
 DESCRIPTION = """\
 Upload a song, get its **valence** (negative to positive) and **arousal** (calm to
@@ -26,19 +29,24 @@ Errors are `application/problem+json` (RFC 9457).
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application; the model loads at start and warms up in the background."""
+    """Build the application; the analysis processes start and warm up in the background."""
     settings = settings or Settings()
+    pool = AnalysisPool(
+        settings.model_path,
+        settings.max_duration_s,
+        size=settings.analysis_processes,
+        queue=settings.queue_size,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # A model that disagrees with this code raises here and stops the start.
-        analyzer = Analyzer(
-            settings.model_path, max_duration_s=settings.max_duration_s, warm_up=False
-        )
-        warming = asyncio.create_task(asyncio.to_thread(_warm_up, app, analyzer))
+        app.state.model = EmotionModel(settings.model_path)
+        starting = asyncio.create_task(_start(app, pool))
         yield
-        warming.cancel()
-        app.state.pool.shutdown()
+        # uvicorn has answered the requests in flight by now.
+        starting.cancel()
+        await asyncio.to_thread(pool.shutdown)
 
     app = FastAPI(
         title="music-emotion",
@@ -48,22 +56,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.analyzer = None
-    app.state.pool = AnalysisPool(settings.analysis_threads, settings.queue_size)
+    app.state.model = None
+    app.state.warmed = asyncio.Event()
+    app.state.failed = False
+    app.state.pool = pool
     app.state.metrics = Metrics()
     problems.install(app)
     for module in (emotion, health, models, metrics):
         app.include_router(module.router)
+    # Each add wraps the app so far: metrics see every answer, and the early refusals
+    # (413, 401 and 503 past capacity, all before the body is read) carry CORS headers.
+    app.add_middleware(LoadShedding, pool=pool)
+    if settings.api_key is not None:
+        app.add_middleware(RequireApiKey, key=settings.api_key.get_secret_value())
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"]
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["X-API-Key"],
+            expose_headers=["Retry-After"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 
 
-def _warm_up(app: FastAPI, analyzer: Analyzer) -> None:
-    """Warm the analyzer up, then publish it: readiness waits for this."""
-    analyzer.warm_up()
-    app.state.analyzer = analyzer
+async def _start(app: FastAPI, pool: AnalysisPool) -> None:
+    """Start the analysis processes, then publish readiness."""
+    try:
+        await pool.start()
+    except Exception:
+        # Liveness turns 503 so that the orchestrator restarts this instance.
+        logger.exception("the analysis processes failed to start")
+        app.state.failed = True
+        return
+    app.state.warmed.set()

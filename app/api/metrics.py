@@ -76,7 +76,19 @@ class MetricsMiddleware:
             await self.app(scope, receive, recording_send)
         finally:
             self.metrics.in_flight.dec()
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = _route_template(scope)
             self.metrics.requests.labels(template, scope["method"], str(status)).inc()
             self.metrics.latency.labels(template).observe(time.perf_counter() - start)
+
+
+def _route_template(scope: Scope) -> str:
+    """The path template of the request's route, "unmatched" if none.
+
+    Requests refused by a middleware (413, 503 past capacity) never reached the
+    router: a path the OpenAPI document lists as is counts under itself.
+    """
+    route = scope.get("route")
+    if route is not None:
+        return route.path
+    path = scope["path"]
+    return path if path in scope["app"].openapi()["paths"] else "unmatched"

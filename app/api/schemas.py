@@ -112,3 +112,67 @@ class BatchResult(BaseModel):
     """The results of a batch, in the order of the uploaded files."""
 
     items: list[BatchItem]
+
+
+EMOTION_EXAMPLE = {
+    "valence": 0.41,
+    "arousal": 0.27,
+    "quadrant": "happy/excited",
+    "spread": {"valence": 0.06, "arousal": 0.09},
+    "duration_s": 35.0,
+    "truncated": False,
+    "model": {"name": "music-emotion", "version": "0.1.0"},
+    "features": {
+        "tempo_bpm": 123.0,
+        "loudness_lufs": -14.2,
+        "zero_crossings_per_s": 1510.3,
+        "spectral_centroid_mean_hz": 2210.5,
+        "spectral_rolloff_mean_hz": 4650.0,
+        "timbre": {
+            "hardness": 52.1,
+            "depth": 48.3,
+            "brightness": 61.0,
+            "roughness": 39.7,
+            "warmth": 45.2,
+            "sharpness": 55.9,
+            "boominess": 33.4,
+            "reverb": 0.0,
+        },
+    },
+    "timeline": [
+        {"start_s": 0.0, "end_s": 20.0, "valence": 0.35, "arousal": 0.18},
+        {"start_s": 10.0, "end_s": 30.0, "valence": 0.44, "arousal": 0.31},
+        {"start_s": 15.0, "end_s": 35.0, "valence": 0.45, "arousal": 0.33},
+    ],
+}
+"""A ``POST /v1/emotion?features=true&timeline=true`` answer, for the OpenAPI document."""
+
+BATCH_EXAMPLE = {
+    "items": [
+        {
+            "filename": "song.mp3",
+            "result": {
+                key: EMOTION_EXAMPLE[key]
+                for key in (
+                    "valence",
+                    "arousal",
+                    "quadrant",
+                    "spread",
+                    "duration_s",
+                    "truncated",
+                    "model",
+                )
+            },
+        },
+        {
+            "filename": "notes.txt",
+            "error": {
+                "type": "/problems/unsupported-audio",
+                "title": "Unsupported Media Type",
+                "status": 415,
+                "detail": "the file is not audio in a supported format",
+            },
+        },
+    ]
+}
+"""A ``POST /v1/emotion/batch`` answer: one result and one problem."""

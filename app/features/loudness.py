@@ -37,6 +37,32 @@ def _k_weighting_sos(sr: int) -> np.ndarray:
     return sos
 
 
+CHUNK_SAMPLES = 1 << 20
+"""Samples K-weighted at once: bounds memory for long songs (filter state carries over)."""
+
+
+def _weighted_energy_at(samples: np.ndarray, sr: int, bounds: np.ndarray) -> np.ndarray:
+    """Energy of the K-weighted signal before each sample index in sorted ``bounds``.
+
+    Equals ``np.cumsum(k_weight(samples, sr) ** 2, axis=-1)`` read at ``bounds - 1``
+    (0 at index 0), computed chunk by chunk.
+    """
+    sos = _k_weighting_sos(sr)
+    channels, n = samples.shape
+    state = np.zeros((sos.shape[0], channels, 2))
+    energy = np.zeros((channels, bounds.size))
+    total = np.zeros(channels)
+    for start in range(0, n, CHUNK_SAMPLES):
+        chunk = samples[:, start : start + CHUNK_SAMPLES].astype(np.float64)
+        weighted, state = scipy.signal.sosfilt(sos, chunk, axis=-1, zi=state)
+        running = np.cumsum(weighted**2, axis=-1)
+        running += total[:, None]
+        inside = (bounds > start) & (bounds <= start + chunk.shape[1])
+        energy[:, inside] = running[:, bounds[inside] - start - 1]
+        total = running[:, -1]
+    return energy
+
+
 def integrated_loudness(samples: np.ndarray, sr: int) -> float:
     """Gated integrated loudness in LUFS of ``samples`` with shape (channels, n) or (n,).
 
@@ -48,15 +74,13 @@ def integrated_loudness(samples: np.ndarray, sr: int) -> float:
     """
     samples = np.atleast_2d(samples)
     channels, n = samples.shape
-    weighted = k_weight(samples, sr)
-    cumulative = np.zeros((channels, n + 1))
-    np.cumsum(weighted**2, axis=-1, out=cumulative[:, 1:])
-
     n_blocks = int(np.round((n / sr - BLOCK_S) / (BLOCK_S * STEP))) + 1
     j = np.arange(max(n_blocks, 0))
     lower = np.minimum((BLOCK_S * j * STEP * sr).astype(int), n)
     upper = np.minimum((BLOCK_S * (j * STEP + 1) * sr).astype(int), n)
-    z = (cumulative[:, upper] - cumulative[:, lower]) / (BLOCK_S * sr)
+    bounds, where = np.unique(np.concatenate([lower, upper]), return_inverse=True)
+    cumulative = _weighted_energy_at(samples, sr, bounds)
+    z = (cumulative[:, where[j.size :]] - cumulative[:, where[: j.size]]) / (BLOCK_S * sr)
 
     gains = np.asarray(CHANNEL_GAINS[:channels])[:, None]
     with np.errstate(divide="ignore"):

@@ -41,6 +41,11 @@ class SpectralFeatures:
     tempo_bpm: float
 
 
+CHUNK_FRAMES = 3000
+"""Frames transformed at once (60 s with the default hop): bounds memory for long songs.
+Chunks are cut on frame boundaries, so every frame equals the whole-song STFT's."""
+
+
 @lru_cache(maxsize=4)
 def _filterbanks(config: FeatureConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bin frequencies, mel filterbank and chroma filterbank for ``config``."""
@@ -63,21 +68,63 @@ def spectral_features(y: np.ndarray, config: FeatureConfig) -> SpectralFeatures:
     >>> round(float(spectral_features(y, FeatureConfig()).spectral_centroid.mean()))
     440
     """
-    sr, hop = config.sample_rate, config.hop_length
+    sr, hop, n_fft = config.sample_rate, config.hop_length, config.n_fft
     freqs, mel_basis, chroma_basis = _filterbanks(config)
-    magnitude = np.abs(librosa.stft(y, n_fft=config.n_fft, hop_length=hop))
-    power = magnitude**2
-    log_mel = librosa.power_to_db(mel_basis @ power)
+    n_frames = 1 + y.shape[0] // hop
+    parts: dict[str, list[np.ndarray]] = {"centroid": [], "rolloff": [], "chroma": [], "mel": []}
+    for first in range(0, n_frames, CHUNK_FRAMES):
+        last = min(first + CHUNK_FRAMES, n_frames)
+        segment = _centred_segment(y, first * hop, (last - 1) * hop, n_fft)
+        magnitude = np.abs(librosa.stft(segment, n_fft=n_fft, hop_length=hop, center=False))
+        power = magnitude**2
+        parts["centroid"].append(centroid(magnitude, freqs))
+        parts["rolloff"].append(rolloff(magnitude, freqs, config.rolloff_percent))
+        parts["chroma"].append(librosa.util.normalize(chroma_basis @ power, norm=np.inf, axis=0))
+        parts["mel"].append(mel_basis @ power)
+    # The decibel floor is relative to the loudest frame of the whole song, as in librosa.
+    log_mel = librosa.power_to_db(np.concatenate(parts["mel"], axis=1))
     onset_envelope = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop)
-    tempo = librosa.feature.tempo(onset_envelope=onset_envelope, sr=sr, hop_length=hop)
     frames = SpectralFeatures(
-        spectral_centroid=centroid(magnitude, freqs),
-        spectral_rolloff=rolloff(magnitude, freqs, config.rolloff_percent),
+        spectral_centroid=np.concatenate(parts["centroid"]),
+        spectral_rolloff=np.concatenate(parts["rolloff"]),
         mfcc=librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc),
-        chroma=librosa.util.normalize(chroma_basis @ power, norm=np.inf, axis=0),
-        tempo_bpm=float(tempo[0]),
+        chroma=np.concatenate(parts["chroma"], axis=1),
+        tempo_bpm=tempo(onset_envelope, sr, hop),
     )
     return pool_steps(frames, config.frames_per_step)
+
+
+def _centred_segment(y: np.ndarray, first: int, last: int, n_fft: int) -> np.ndarray:
+    """Samples of the frames centred on ``first`` to ``last``, zero-padded past the ends
+    as ``librosa.stft(center=True)`` pads, without copying the whole signal."""
+    half = n_fft // 2
+    start, stop = first - half, last + half
+    inner = y[max(start, 0) : min(stop, y.shape[0])]
+    if start >= 0 and stop <= y.shape[0]:
+        return inner
+    return np.pad(inner, (max(-start, 0), max(stop - y.shape[0], 0)))
+
+
+def tempo(onset_envelope: np.ndarray, sr: int, hop_length: int) -> float:
+    """``librosa.feature.tempo`` of an onset envelope, in bounded memory.
+
+    librosa averages an autocorrelation tempogram (8-s windows, one per onset frame)
+    over the whole song: 0.5 GB for a 10-minute song. The same columns are summed
+    here in chunks; librosa then applies its tempo prior to the mean, as it would.
+    """
+    win = librosa.time_to_frames(8.0, sr=sr, hop_length=hop_length).item()
+    n = onset_envelope.shape[-1]
+    # librosa's centring of the tempogram: column t reads padded[t : t + win].
+    padded = np.pad(onset_envelope, win // 2, mode="linear_ramp", end_values=0)
+    total = np.zeros(win)
+    for first in range(0, n, CHUNK_FRAMES):
+        last = min(first + CHUNK_FRAMES, n)
+        columns = librosa.feature.tempogram(
+            onset_envelope=padded[first : last + win - 1], win_length=win, center=False
+        )
+        total += columns.sum(axis=-1)
+    mean = (total / n)[:, None]
+    return float(librosa.feature.tempo(tg=mean, sr=sr, hop_length=hop_length, aggregate=None)[0])
 
 
 def centroid(magnitude: np.ndarray, freqs: np.ndarray) -> np.ndarray:

@@ -6,14 +6,29 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 UPLOAD_LIMIT = 3_000_000
 """The test server's upload limit: small, so that the 413 test sends little."""
+
+DURATION_LIMIT_S = 40
+"""The test server's analysed duration: long enough for a 35-s timeline, short enough
+that an hours-long file is cut quickly."""
+
+SERVER_ENV = {
+    "MUSIC_EMOTION_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
+    "MUSIC_EMOTION_MAX_DURATION_S": str(DURATION_LIMIT_S),
+    "MUSIC_EMOTION_ANALYSIS_PROCESSES": "2",
+    "MUSIC_EMOTION_QUEUE_SIZE": "2",
+}
+"""The shared test server: two analysis processes and two waiting places, so that a
+small load test reaches its capacity."""
 
 
 def free_port() -> int:
@@ -23,36 +38,54 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 120.0) -> None:
-    """Poll readiness until it answers 200; fail if the process dies or time runs out."""
+def wait_ready(
+    url: str, process: subprocess.Popen, timeout_s: float = 120.0, consecutive: int = 1
+) -> None:
+    """Poll readiness until it answers 200 ``consecutive`` times in a row (one per worker
+    process); fail if the process dies or time runs out."""
     deadline = time.monotonic() + timeout_s
+    streak = 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/v2/health/ready", timeout=2).status_code == 200:
-                return
+            ok = httpx.get(f"{url}/v2/health/ready", timeout=2).status_code == 200
+            if not ok and httpx.get(f"{url}/v2/health/live", timeout=2).status_code != 200:
+                raise RuntimeError("the analysis processes failed to start")
         except httpx.TransportError:
-            pass
-        time.sleep(0.2)
+            ok = False
+        streak = streak + 1 if ok else 0
+        if streak >= consecutive:
+            return
+        time.sleep(0.05 if ok else 0.2)
     raise TimeoutError("the server did not become ready")
 
 
-def start_server(env: dict[str, str]) -> tuple[str, subprocess.Popen]:
-    """Start ``music-emotion serve`` with ``env`` added; returns its base URL and process."""
+def start_server(
+    env: dict[str, str], *, workers: int = 1, prefix: tuple[str, ...] = ()
+) -> tuple[str, subprocess.Popen]:
+    """Start ``music-emotion serve`` with ``env`` added; returns its base URL and process.
+
+    ``prefix`` is a command that runs the server (it must ``exec`` it, keeping the pid).
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    serve = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process)
-    except Exception:
-        process.kill()
-        raise RuntimeError(process.stderr.read().decode(errors="replace")[-3000:]) from None
+    # A file, not a pipe: a pipe nobody reads fills up with decoder warnings and blocks.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*prefix, *serve, "--workers", str(workers)],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            wait_ready(url, process, consecutive=4 * workers if workers > 1 else 1)
+        except Exception:
+            process.kill()
+            process.wait()
+            log.seek(0)
+            raise RuntimeError(log.read().decode(errors="replace")[-3000:]) from None
     return url, process
 
 
@@ -63,14 +96,78 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+
+
+def children(pid: int) -> list[int]:
+    """Process ids of the children of ``pid`` (Linux ``/proc``)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # the task ended while we looked
+            continue
+    return found
+
+
+def spawned(pid: int) -> list[int]:
+    """Children of ``pid`` started by multiprocessing's spawn (not its resource tracker)."""
+    result = []
+    for child in children(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                result.append(child)
+        except OSError:
+            continue
+    return result
+
+
+def analysis_processes(server_pid: int) -> list[int]:
+    """The analysis processes of a server: spawned processes that spawned nothing.
+
+    With one worker they are the server's children; with several, uvicorn's spawned
+    HTTP workers stand between (and each of those has spawned analysis processes).
+    """
+    found = []
+    for pid in spawned(server_pid):
+        found += analysis_processes(pid) or [pid]
+    return found
+
+
+def _status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no {field} for {pid}")
+
+
+def memory_mb(pid: int) -> float:
+    """The resident memory of a process now (VmRSS), in MB."""
+    return _status_mb(pid, "VmRSS")
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The peak resident memory of a process (VmHWM), in MB."""
+    return _status_mb(pid, "VmHWM")
+
+
+def reset_peak_memory(pid: int) -> None:
+    """Start the peak (VmHWM) of a process afresh from its memory now (Linux >= 4.0)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    """Base URL of a running service with the shipped model."""
-    url, process = start_server({"MUSIC_EMOTION_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT)})
-    yield url
+def server_process() -> Iterator[tuple[str, subprocess.Popen]]:
+    """A running service with the shipped model, and its process."""
+    url, process = start_server(SERVER_ENV)
+    yield url, process
     stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def server(server_process: tuple[str, subprocess.Popen]) -> str:
+    """Base URL of the shared running service."""
+    return server_process[0]
 
 
 @pytest.fixture

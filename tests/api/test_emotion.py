@@ -57,7 +57,14 @@ def test_features_and_timeline_on_request(client):
     body = response.json()
     assert body["features"]["tempo_bpm"] == pytest.approx(120, rel=0.05)
     assert set(body["features"]["timbre"]) == {
-        "hardness", "depth", "brightness", "roughness", "warmth", "sharpness", "boominess", "reverb"
+        "hardness",
+        "depth",
+        "brightness",
+        "roughness",
+        "warmth",
+        "sharpness",
+        "boominess",
+        "reverb",
     }
     assert [s["start_s"] for s in body["timeline"]] == pytest.approx([0, 10, 15], abs=0.1)
     mean_valence = sum(s["valence"] for s in body["timeline"]) / len(body["timeline"])
@@ -103,6 +110,8 @@ def test_too_large_is_413(client):
 
 def test_too_large_without_content_length_is_413(client):
     def chunks():
+        # A well-formed multipart head, then a file part that never ends.
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
         for _ in range(UPLOAD_LIMIT // 65536 + 4):
             yield bytes(65536)
 

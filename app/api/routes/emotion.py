@@ -4,49 +4,61 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, HTTPException, Query, Request, Security, UploadFile
 
-from app.analysis import Analyzer, Emotion
-from app.api.deps import AnalyzerDep, SettingsDep, check_api_key
-from app.api.problems import Problem, problem_for
-from app.api.schemas import BatchItem, BatchResult, EmotionResult, ModelInfo
-from app.errors import InputTooLargeError, MusicEmotionError
+from app.analysis import Emotion
+from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header
+from app.api.problems import Problem, problem_for, problem_responses
+from app.api.schemas import (
+    BATCH_EXAMPLE,
+    EMOTION_EXAMPLE,
+    BatchItem,
+    BatchResult,
+    EmotionResult,
+    ModelInfo,
+)
+from app.api.workers import AnalysisWorker
+from app.errors import InputTooLargeError
+from app.model import EmotionModel
 from app.settings import Settings
 
-router = APIRouter(prefix="/v1/emotion", tags=["emotion"], dependencies=[Depends(check_api_key)])
+router = APIRouter(prefix="/v1/emotion", tags=["emotion"], dependencies=[Security(api_key_header)])
 
-PROBLEMS = {
-    status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
-    for status, text in {
-        400: "The upload is empty.",
-        401: "The API key is missing or wrong.",
-        413: "The upload is larger than the limit.",
-        415: "The upload is not audio in a supported format.",
-        422: "The request is malformed, or the audio is too short or silent.",
-        503: "The model is still loading, or the service is at capacity (see Retry-After).",
-    }.items()
-}
+PROBLEMS = problem_responses(400, 401, 413, 415, 422, 500, 503, 504)
 
 FeaturesQuery = Annotated[
-    bool, Query(description="Add the features behind each result (tempo, loudness, timbre...).")
+    bool,
+    Query(
+        description="Add the feature summary behind each result: tempo, loudness, zero "
+        "crossings, the timbral descriptors, mean spectral centroid and rolloff."
+    ),
 ]
 TimelineQuery = Annotated[bool, Query(description="Add the emotion of each 20-s window.")]
 
 
-def _check_size(upload: UploadFile, settings: Settings) -> None:
+def _analyse(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> Emotion:
+    """Send one upload to an analysis process (runs on a pool thread: it blocks)."""
     if upload.size is not None and upload.size > settings.max_upload_bytes:
         raise InputTooLargeError(f"the file exceeds {settings.max_upload_bytes} bytes")
+    upload.file.seek(0)
+    return worker.analyse(upload.file.read(), settings.analysis_timeout_s)
 
 
-def _result(emotion: Emotion, analyzer: Analyzer, features: bool, timeline: bool) -> EmotionResult:
-    model = ModelInfo(name=analyzer.model.name, version=analyzer.model.version)
-    return EmotionResult.of(emotion, model, features=features, timeline=timeline)
+def _result(emotion: Emotion, model: EmotionModel, features: bool, timeline: bool) -> EmotionResult:
+    info = ModelInfo(name=model.name, version=model.version)
+    return EmotionResult.of(emotion, info, features=features, timeline=timeline)
 
 
-@router.post("", response_model=EmotionResult, response_model_exclude_none=True, responses=PROBLEMS)
+@router.post(
+    "",
+    response_model=EmotionResult,
+    response_model_exclude_none=True,
+    responses={200: {"content": {"application/json": {"example": EMOTION_EXAMPLE}}}, **PROBLEMS},
+)
 async def predict_emotion(
     request: Request,
-    analyzer: AnalyzerDep,
+    pool: PoolDep,
+    model: ModelDep,
     settings: SettingsDep,
     file: Annotated[
         UploadFile, File(description="An audio file: mp3, wav, flac, ogg/opus or m4a/aac.")
@@ -54,19 +66,25 @@ async def predict_emotion(
     features: FeaturesQuery = False,
     timeline: TimelineQuery = False,
 ) -> EmotionResult:
-    """Valence, arousal and quadrant of one song, averaged over its 20-s windows."""
-    _check_size(file, settings)
-    emotion = await request.app.state.pool.run(analyzer, file.file)
+    """Valence, arousal and quadrant of one song, averaged over its 20-s windows.
+
+    Example: `curl -F file=@song.mp3 'http://127.0.0.1:8000/v1/emotion?features=true'`.
+    """
+    emotion = await pool.run(lambda worker: _analyse(worker, file, settings))
     request.app.state.metrics.observe_stages(emotion.timings_s)
-    return _result(emotion, analyzer, features, timeline)
+    return _result(emotion, model, features, timeline)
 
 
 @router.post(
-    "/batch", response_model=BatchResult, response_model_exclude_none=True, responses=PROBLEMS
+    "/batch",
+    response_model=BatchResult,
+    response_model_exclude_none=True,
+    responses={200: {"content": {"application/json": {"example": BATCH_EXAMPLE}}}, **PROBLEMS},
 )
 async def predict_emotions(
     request: Request,
-    analyzer: AnalyzerDep,
+    pool: PoolDep,
+    model: ModelDep,
     settings: SettingsDep,
     files: Annotated[list[UploadFile], File(description="Audio files, in any supported format.")],
     features: FeaturesQuery = False,
@@ -74,25 +92,25 @@ async def predict_emotions(
 ) -> BatchResult:
     """Several songs in one request, each answered with its result or its own problem.
 
-    A batch takes one place in the analysis pool and its files are analysed one after
-    another; send parallel requests for parallelism.
+    A batch holds at most `MUSIC_EMOTION_MAX_BATCH_FILES` files (16 by default). It
+    takes one place in the analysis pool and its files are analysed one after another;
+    send parallel requests for parallelism.
     """
     if len(files) > settings.max_batch_files:
         raise HTTPException(422, f"a batch holds at most {settings.max_batch_files} files")
 
-    def analyse_all() -> list[BatchItem]:
+    def analyse_all(worker: AnalysisWorker) -> list[BatchItem]:
         items = []
         for upload in files:
             try:
-                _check_size(upload, settings)
-                emotion = analyzer(upload.file)
-            except MusicEmotionError as error:
+                emotion = _analyse(worker, upload, settings)
+            except Exception as error:  # each file gets its own problem, 500 if unexpected
                 problem = Problem.model_validate_json(problem_for(error).body)
                 items.append(BatchItem(filename=upload.filename, error=problem))
                 continue
             request.app.state.metrics.observe_stages(emotion.timings_s)
-            result = _result(emotion, analyzer, features, timeline)
+            result = _result(emotion, model, features, timeline)
             items.append(BatchItem(filename=upload.filename, result=result))
         return items
 
-    return BatchResult(items=await request.app.state.pool.run(analyse_all))
+    return BatchResult(items=await pool.run(analyse_all))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.api.problems import problem_response
+from app.api.problems import problem_response, problem_responses
 
 router = APIRouter(prefix="/v2/health", tags=["health"])
 
@@ -17,15 +18,27 @@ class Health(BaseModel):
     ready: bool | None = None
 
 
-@router.get("/live", response_model=Health, response_model_exclude_none=True)
-async def live() -> Health:
-    """The process is up and answering."""
+@router.get(
+    "/live",
+    response_model=Health,
+    response_model_exclude_none=True,
+    responses=problem_responses(503),
+)
+async def live(request: Request) -> Health | JSONResponse:
+    """The process is up and answering; 503 if its analysis processes failed to start."""
+    if request.app.state.failed:
+        return problem_response(503, "the analysis processes failed to start")
     return Health(live=True)
 
 
-@router.get("/ready", response_model=Health, response_model_exclude_none=True)
-async def ready(request: Request):
-    """The model is loaded and warmed up; 503 until then."""
-    if request.app.state.analyzer is None:
+@router.get(
+    "/ready",
+    response_model=Health,
+    response_model_exclude_none=True,
+    responses=problem_responses(503),
+)
+async def ready(request: Request) -> Health | JSONResponse:
+    """The model is loaded and every analysis process warmed up; 503 until then."""
+    if not request.app.state.warmed.is_set():
         return problem_response(503, "the model is still loading", headers={"Retry-After": "5"})
     return Health(ready=True)

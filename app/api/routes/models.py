@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
-from app.api.deps import AnalyzerDep
+from app.api.deps import ModelDep, check_ready
+from app.api.problems import problem_responses
 
 router = APIRouter(prefix="/v2/models", tags=["models"])
 
@@ -48,27 +49,31 @@ def _tensors(entries: list[dict]) -> list[TensorMetadata]:
     ]
 
 
-def _check_name(name: str, analyzer: AnalyzerDep) -> None:
-    if name != analyzer.model.name:
-        served = analyzer.model.name
-        raise HTTPException(404, f"no model named {name!r}; this service runs {served!r}")
+def _check_name(name: str, model: ModelDep) -> None:
+    if name != model.name:
+        raise HTTPException(404, f"no model named {name!r}; this service runs {model.name!r}")
 
 
-@router.get("/{name}", response_model=ModelMetadata)
-async def model_metadata(name: str, analyzer: AnalyzerDep) -> ModelMetadata:
+@router.get("/{name}", response_model=ModelMetadata, responses=problem_responses(404))
+async def model_metadata(name: str, model: ModelDep) -> ModelMetadata:
     """Name, versions, platform, inputs and outputs of the served model."""
-    _check_name(name, analyzer)
-    card = analyzer.model.card
+    _check_name(name, model)
+    card = model.card
     return ModelMetadata(
-        name=analyzer.model.name,
-        versions=[analyzer.model.version],
+        name=model.name,
+        versions=[model.version],
         inputs=_tensors(card["inputs"]),
         outputs=_tensors(card["outputs"]),
     )
 
 
-@router.get("/{name}/ready", response_model=ModelReady)
-async def model_ready(name: str, analyzer: AnalyzerDep) -> ModelReady:
+@router.get(
+    "/{name}/ready",
+    response_model=ModelReady,
+    responses=problem_responses(404, 503),
+    dependencies=[Depends(check_ready)],
+)
+async def model_ready(name: str, model: ModelDep) -> ModelReady:
     """The model is loaded and warmed up (503 while loading)."""
-    _check_name(name, analyzer)
+    _check_name(name, model)
     return ModelReady(name=name, ready=True)

@@ -1,0 +1,152 @@
+"""Analysis in child processes: a crash, a kill or a hang costs one request, not the server.
+
+Each :class:`AnalysisWorker` owns one process that loads the model once and then
+analyses one upload at a time. The HTTP process only forwards bytes and waits: if the
+child dies (a decoder crash, the OOM killer, a SIGKILL) or runs past the time limit,
+that one analysis fails with :class:`WorkerCrashedError` or :class:`AnalysisTimeoutError`
+and a fresh process takes the child's place for the next request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.errors import MusicEmotionError
+
+if TYPE_CHECKING:
+    from app.analysis import Emotion
+
+START_TIMEOUT_S = 300.0
+"""Longest wait for a new process to load the model and warm up."""
+
+STOP_TIMEOUT_S = 10.0
+"""Longest wait for an idle process to exit at shutdown before it is killed."""
+
+
+class WorkerCrashedError(Exception):
+    """The analysis process died during the analysis."""
+
+
+class AnalysisTimeoutError(Exception):
+    """The analysis ran past the time limit; its process was killed."""
+
+
+class AnalysisWorker:
+    """One analysis process, restarted whenever it dies or is killed.
+
+    Not thread-safe: the pool hands each worker to one caller at a time.
+    """
+
+    def __init__(self, model_path: Path, max_duration_s: float) -> None:
+        self._args = (str(model_path), max_duration_s)
+        # spawn, not fork: the HTTP process runs threads and an event loop.
+        self._context = multiprocessing.get_context("spawn")
+        self._start()
+
+    def _start(self) -> None:
+        self._conn, child = self._context.Pipe()
+        self.process = self._context.Process(
+            target=_serve, args=(child, *self._args), name="music-emotion-analysis", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self._ready = False
+
+    def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Block until the process has loaded the model and warmed up."""
+        if self._ready:
+            return
+        if self._wait(timeout_s) != "reply":
+            self._restart()
+            raise WorkerCrashedError("the analysis process failed to start")
+        self._receive()
+        self._ready = True
+
+    def analyse(self, data: bytes, timeout_s: float) -> Emotion:
+        """The emotion of ``data``; raises what the analysis raised."""
+        if not self.process.is_alive():
+            self._restart()  # died while idle: not this request's fault
+        self.wait_ready()
+        try:
+            self._conn.send(data)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            self._restart()
+            raise WorkerCrashedError("the analysis process stopped") from None
+        outcome = self._wait(timeout_s)
+        if outcome != "reply":
+            self._restart()
+            if outcome == "timeout":
+                raise AnalysisTimeoutError(f"the analysis took longer than {timeout_s:g} s")
+            raise WorkerCrashedError("the analysis process stopped")
+        kind, value = self._receive()
+        if kind == "error":
+            raise value
+        if kind == "failed":
+            raise RuntimeError(value)
+        return value
+
+    def stop(self) -> None:
+        """Ask the process to exit once idle; kill it if it does not."""
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self.process.join(STOP_TIMEOUT_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self._conn.close()
+
+    def _wait(self, timeout_s: float) -> str:
+        """Wait for a reply: "reply", or "died" or "timeout" if that came first."""
+        ready = wait([self._conn, self.process.sentinel], timeout_s)
+        # A reply sent just before dying is still a reply.
+        if self._conn in ready or (ready and self._conn.poll()):
+            return "reply"
+        # Not is_alive(): a process that has just died may not be reaped yet.
+        return "died" if ready else "timeout"
+
+    def _receive(self) -> tuple[str, Any]:
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            self._restart()
+            raise WorkerCrashedError("the analysis process stopped") from None
+
+    def _restart(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self._conn.close()
+        self._start()
+
+
+def _serve(conn: Connection, model_path: str, max_duration_s: float) -> None:
+    """The child's loop: load and warm up, say so, then analyse each upload sent."""
+    # Ctrl-C reaches the whole process group; the parent stops its children itself,
+    # once the analyses in flight are answered.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from app.analysis import Analyzer
+
+    analyzer = Analyzer(Path(model_path), max_duration_s=max_duration_s)
+    conn.send(("ready", None))
+    while True:
+        try:
+            data = conn.recv()
+        except EOFError:  # the parent is gone
+            return
+        if data is None:
+            return
+        try:
+            reply: tuple[str, object] = ("ok", analyzer(data))
+        except MusicEmotionError as error:
+            reply = ("error", error)
+        except Exception as error:  # a bug: report it, keep serving
+            reply = ("failed", f"{type(error).__name__}: {error}")
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone
+            return

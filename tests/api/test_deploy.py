@@ -1,0 +1,116 @@
+"""The deployment: docker-compose.yml and deploy/nginx.conf agree with the app, and the
+nginx configuration runs for real (Debian's nginx) in front of the test server."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from app.api.limits import MULTIPART_OVERHEAD
+from tests.api.conftest import free_port
+from tests.audio_fixtures import encode, song
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def nginx_directive(name: str) -> str:
+    match = re.search(rf"^\s*{name}\s+([^;]+);", NGINX_CONF.read_text(), re.MULTILINE)
+    assert match, f"no {name} in {NGINX_CONF}"
+    return match.group(1)
+
+
+def test_nginx_body_limit_matches_the_app():
+    app_limit = int(
+        COMPOSE["services"]["music-emotion"]["environment"]["MUSIC_EMOTION_MAX_UPLOAD_BYTES"]
+    )
+    assert int(nginx_directive("client_max_body_size")) == app_limit + MULTIPART_OVERHEAD
+
+
+def test_compose_runs_replicas_checked_for_readiness_behind_nginx():
+    app, nginx = COMPOSE["services"]["music-emotion"], COMPOSE["services"]["nginx"]
+    assert app["deploy"]["replicas"] >= 2
+    assert "ports" not in app, "replicas are reached through nginx only"
+    assert "/v2/health/ready" in " ".join(app["healthcheck"]["test"])
+    assert nginx["depends_on"]["music-emotion"]["condition"] == "service_healthy"
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
+    assert "server music-emotion:8000" in NGINX_CONF.read_text()
+    for service in (app, nginx):
+        assert service["read_only"] is True
+        assert any(t.startswith("/tmp") for t in service["tmpfs"])
+
+
+@pytest.fixture(scope="module")
+def nginx(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """deploy/nginx.conf with its paths in a temp dir and two upstreams: a dead port
+    (a replica that is down) and the test server."""
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is not installed (apt-get install nginx-light)")
+        pytest.skip("nginx is not installed")
+    prefix = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    upstreams = f"server 127.0.0.1:{free_port()};\n        server {server[len('http://') :]};"
+    conf = (
+        NGINX_CONF.read_text()
+        .replace("/tmp/", f"{prefix}/")
+        .replace("listen 8080;", f"listen 127.0.0.1:{port};")
+        .replace("server music-emotion:8000 max_fails=3 fail_timeout=10s;", upstreams)
+        .replace("access_log /dev/stdout;", "access_log off;")
+    )
+    (prefix / "nginx.conf").write_text(conf)
+    user = ["-g", "user root;"] if os.geteuid() == 0 else []  # workers read the temp dir
+    check = subprocess.run(
+        [binary, "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), *user],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen(
+        [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;", *user],
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            httpx.get(f"{url}/v2/health/live")
+            break
+        except httpx.TransportError:
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_nginx_passes_requests_on_past_a_dead_replica(nginx):
+    data = encode(song(3.0), 44100, "mp3")
+    for _ in range(4):
+        response = httpx.post(f"{nginx}/v1/emotion", files={"file": ("a.mp3", data)}, timeout=60)
+        assert response.status_code == 200, response.text
+    assert httpx.get(f"{nginx}/v2/health/ready").json() == {"ready": True}
+
+
+def test_nginx_refuses_oversized_uploads_as_problem_json(nginx):
+    limit = int(nginx_directive("client_max_body_size"))
+    response = httpx.post(
+        f"{nginx}/v1/emotion",
+        content=bytes(limit + 1),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 413
