@@ -16,6 +16,7 @@ import numpy as np
 from app.audio import Source, decode
 from app.features import Features, extract
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
+from app.features.loudness import integrated_loudness
 from app.features.windows import windows
 from app.model import EmotionModel
 
@@ -89,16 +90,19 @@ class Analyzer:
     def __call__(self, source: Source) -> Emotion:
         """Analyse one file (path, bytes or binary file object)."""
         start = time.perf_counter()
-        audio = decode(source, max_duration_s=self.max_duration_s)
+        mono, loudness, truncated = _decode_to_mono(source, self.max_duration_s)
         decoded = time.perf_counter()
-        emotion = self.analyse_samples(audio.samples, truncated=audio.truncated)
+        emotion = self.analyse_samples(mono, loudness_lufs=loudness, truncated=truncated)
         emotion.timings_s["decode"] = decoded - start
         return emotion
 
-    def analyse_samples(self, samples: np.ndarray, *, truncated: bool = False) -> Emotion:
-        """Analyse decoded samples, shape (channels, n) at the analysis rate."""
+    def analyse_samples(
+        self, samples: np.ndarray, *, loudness_lufs: float | None = None, truncated: bool = False
+    ) -> Emotion:
+        """Analyse decoded samples, shape (channels, n) at the analysis rate (see
+        :func:`app.features.extract` for ``loudness_lufs``)."""
         start = time.perf_counter()
-        features = extract(samples)
+        features = extract(samples, loudness_lufs=loudness_lufs)
         featurised = time.perf_counter()
         cut = windows(features)
         prediction = self.model(cut)
@@ -122,6 +126,16 @@ class Analyzer:
             features=features,
             timings_s={"features": featurised - start, "inference": inferred - featurised},
         )
+
+
+def _decode_to_mono(source: Source, max_duration_s: float) -> tuple[np.ndarray, float, bool]:
+    """Decode, measure loudness on all channels, and keep only the mono mix.
+
+    The channels are freed before the features are computed, so a long stereo song
+    costs one channel's memory during the analysis.
+    """
+    audio = decode(source, max_duration_s=max_duration_s)
+    return audio.mono, integrated_loudness(audio.samples, audio.sample_rate), audio.truncated
 
 
 def _warm_up_signal(seconds: float = 3.0) -> np.ndarray:

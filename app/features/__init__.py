@@ -65,11 +65,17 @@ class Features:
         return self.spectral_centroid.shape[0]
 
 
-def extract(samples: np.ndarray, config: FeatureConfig = DEFAULT_CONFIG) -> Features:
+def extract(
+    samples: np.ndarray,
+    config: FeatureConfig = DEFAULT_CONFIG,
+    *,
+    loudness_lufs: float | None = None,
+) -> Features:
     """Compute all features of ``samples``, shape (channels, n) at ``config.sample_rate``.
 
     Loudness is measured on all channels (as BS.1770 defines it); every other feature
-    on their average.
+    on their average. A caller that measured the loudness of all channels already may
+    pass it with the mono mix alone as ``samples``, and free the channels.
 
     Raises
     ------
@@ -84,11 +90,12 @@ def extract(samples: np.ndarray, config: FeatureConfig = DEFAULT_CONFIG) -> Feat
     samples = np.atleast_2d(samples)
     sr = config.sample_rate
     mono = samples[0] if samples.shape[0] == 1 else samples.mean(axis=0)
-    loudness = integrated_loudness(samples, sr)
+    loudness = integrated_loudness(samples, sr) if loudness_lufs is None else loudness_lufs
     if loudness <= SILENCE_LUFS:
         raise SilentAudioError("the audio is silent (below -70 LUFS throughout)")
     # The timbral models normalise the level of the mono mix, not of all channels.
-    mono_loudness = loudness if samples.shape[0] == 1 else integrated_loudness(mono, sr)
+    measured_on_mono = samples.shape[0] == 1 and loudness_lufs is None
+    mono_loudness = loudness if measured_on_mono else integrated_loudness(mono, sr)
     spectral = spectral_features(mono, config)
     return Features(
         duration_s=mono.shape[0] / sr,
