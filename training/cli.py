@@ -1,9 +1,9 @@
 """``music-emotion-train``: features, cross-validation, final fit, ONNX export, model card.
 
-Example
--------
-$ music-emotion-train --data ../shared/datasets --out model_store --name music-emotion \\
-      --version 0.1.0 --folds 5 --epochs 20 --cache .cache/features --jobs 2 --seed 0
+Example (the shipped model)
+---------------------------
+$ music-emotion-train --data ../shared/datasets --datasets emotify 4q --out model_store \\
+      --name music-emotion --version 0.1.0 --folds 5 --cache .cache/features --jobs 2
 """
 
 from __future__ import annotations
@@ -19,42 +19,74 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.model import CARD_FILE, MODEL_FILE
-from training.card import build_card, write_card
-from training.datasets import DATASETS, load
+from training.card import METRIC_LABELS, build_card, write_card, write_card_page
+from training.datasets import DATASETS, Item, load
 from training.export import check_parity, export_onnx
 from training.features import extract_all
 from training.fit import (
-    MODELS,
+    EMOTIFY,
     TrainConfig,
     cross_validate,
+    emotify_map_of,
     make_songs,
+    metrics_of,
+    models_of,
     stack_windows,
     train_network,
 )
-from training.network import OUTPUT_NAMES
+
+DEFAULT_DATASETS = ("emotify", "4q")
+"""Trained on when ``--datasets`` is not given (those whose folder exists under --data)."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
-    defaults = TrainConfig()
+    d = TrainConfig()
     parser = argparse.ArgumentParser(
         prog="music-emotion-train",
         description="Train, cross-validate and export the valence/arousal model.",
     )
     parser.add_argument("--data", type=Path, required=True, help="the shared datasets folder")
-    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=["emotify"])
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=DATASETS,
+        default=None,
+        help="datasets to train on (default: emotify and 4q, those present under --data)",
+    )
+    parser.add_argument(
+        "--emomusic-audio", type=Path, default=None, help="emoMusic's clips_45seconds folder"
+    )
+    parser.add_argument(
+        "--csv", type=Path, default=None, help="a CSV of labelled clips (path,valence,arousal)"
+    )
+    parser.add_argument(
+        "--csv-scale",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        default=(-1.0, 1.0),
+        help="scale of the CSV's valence/arousal values (mapped to [-1, 1])",
+    )
     parser.add_argument("--out", type=Path, default=Path("model_store"))
     parser.add_argument("--name", default="music-emotion")
     parser.add_argument("--version", default="0.1.0")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--lr", type=float, default=defaults.learning_rate)
-    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
-    parser.add_argument("--dropout", type=float, default=defaults.dropout)
+    parser.add_argument("--epochs", type=int, default=d.epochs)
+    parser.add_argument("--batch-size", type=int, default=d.batch_size)
+    parser.add_argument("--lr", type=float, default=d.learning_rate)
+    parser.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    parser.add_argument("--dropout", type=float, default=d.dropout)
+    parser.add_argument("--hidden", type=int, default=d.hidden, help="0: linear branches")
+    parser.add_argument("--ensemble", type=int, default=d.ensemble, help="seeds averaged")
+    parser.add_argument("--train-hop", type=float, default=d.train_hop_s, help="crop hop, s")
+    parser.add_argument("--gems-weight", type=float, default=d.gems_weight)
+    parser.add_argument("--4q-weight", dest="fourq_weight", type=float, default=d.fourq_weight)
+    parser.add_argument("--va-weight", type=float, default=d.va_weight)
     parser.add_argument(
-        "--loudness-jitter", type=float, default=defaults.loudness_jitter_lu, help="LU"
+        "--sign-scale", type=float, default=d.sign_scale, help="fixed 4Q logit scale; 0 learns it"
     )
+    parser.add_argument("--loudness-jitter", type=float, default=d.loudness_jitter_lu, help="LU")
     parser.add_argument("--cache", type=Path, default=Path(".cache/features"))
     parser.add_argument("--jobs", type=int, default=2, help="feature extraction processes")
     parser.add_argument("--seed", type=int, default=0)
@@ -62,23 +94,49 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
+    if args.ensemble < 1:
+        parser.error("--ensemble must be at least 1")
+    if args.datasets is None:
+        args.datasets = [n for n in DEFAULT_DATASETS if (args.data / n).is_dir()]
+        if not args.datasets and args.csv is None:
+            parser.error(f"none of {', '.join(DEFAULT_DATASETS)} under {args.data}")
     return args
 
 
+def load_items(args: argparse.Namespace) -> dict[str, list[Item]]:
+    """Every requested dataset's items, keyed by dataset name."""
+    from training.datasets import emomusic, generic_csv
+
+    items = {}
+    for name in args.datasets:
+        if name == "emomusic":
+            items[name] = emomusic.load(args.data / name, args.emomusic_audio)
+        else:
+            items[name] = load(name, args.data)
+    if args.csv is not None:
+        items["csv"] = generic_csv.load(args.csv, tuple(args.csv_scale))
+    return items
+
+
 def format_summary(summary: dict) -> str:
-    """A plain-text table of the cross-validated metrics (mean +- std over folds)."""
-    lines = [f"{'model':<16}{'output':<9}{'pearson_r':>16}{'r2':>16}{'rmse':>16}"]
-    for model in MODELS:
-        for output in OUTPUT_NAMES:
+    """Plain-text tables of the cross-validated metrics (mean +- std over folds)."""
+    lines = []
+    for dataset, models in summary.items():
+        metrics = metrics_of(dataset)
+        lines.append(f"{dataset}:")
+        lines.append(f"  {'model':<18}" + "".join(f"{METRIC_LABELS[m]:>16}" for m in metrics))
+        for model in models_of(dataset):
+            if model not in models:
+                continue
             cells = []
-            for metric in ("pearson_r", "r2", "rmse"):
-                value = summary[model][output][metric]
+            for metric in metrics:
+                value = models[model][metric]
                 cells.append(
-                    f"{value['mean']:.3f} +- {value['std']:.3f}"
+                    f"{value['mean']:.3f}+-{value['std']:.3f}"
                     if value["mean"] is not None
                     else "n/a"
                 )
-            lines.append(f"{model:<16}{output:<9}" + "".join(f"{c:>16}" for c in cells))
+            lines.append(f"  {model:<18}" + "".join(f"{c:>16}" for c in cells))
     return "\n".join(lines)
 
 
@@ -92,10 +150,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         learning_rate=args.lr,
         weight_decay=args.weight_decay,
         dropout=args.dropout,
+        hidden=args.hidden,
+        ensemble=args.ensemble,
         loudness_jitter_lu=args.loudness_jitter,
+        train_hop_s=args.train_hop,
+        gems_weight=args.gems_weight,
+        fourq_weight=args.fourq_weight,
+        va_weight=args.va_weight,
+        sign_scale=args.sign_scale,
     )
 
-    items = {name: load(name, args.data) for name in args.datasets}
+    items = load_items(args)
     all_items = [item for dataset_items in items.values() for item in dataset_items]
     print(f"{len(all_items)} songs from {', '.join(items)}", file=sys.stderr)
 
@@ -105,21 +170,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     extracted = time.perf_counter()
 
-    songs = make_songs(all_items, features)
-    with tqdm(
-        total=args.epochs * (args.folds + 1), desc="training", unit="epoch", disable=not progress
-    ) as bar:
+    songs = make_songs(all_items, features, train_hop_s=config.train_hop_s)
+    total = args.epochs * config.ensemble * (args.folds + 1)
+    with tqdm(total=total, desc="training", unit="epoch", disable=not progress) as bar:
         cv = cross_validate(songs, args.folds, config, seed=args.seed, on_epoch=bar.update)
         model = train_network(songs, config, seed=args.seed, on_epoch=bar.update)
     trained = time.perf_counter()
 
-    inputs, _, _ = stack_windows(songs)
+    inputs = stack_windows(songs)
     target = args.out / f"{args.name}-{args.version}"
     args.out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=args.out, prefix=f".{target.name}-"))
     try:
         export_onnx(model, staging / MODEL_FILE)
         difference = check_parity(model, staging / MODEL_FILE, inputs)
+        has_emotify = any(s.dataset == EMOTIFY for s in songs)
         card = build_card(
             name=args.name,
             version=args.version,
@@ -130,8 +195,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             cv_summary=cv.summary(),
             parity=difference,
+            emotify_map=emotify_map_of(model) if has_emotify else None,
         )
         write_card(card, staging / CARD_FILE)
+        write_card_page(card, staging, cv, songs)
+        for file in staging.iterdir():
+            file.chmod(0o644)
     except BaseException:
         shutil.rmtree(staging)
         raise

@@ -15,24 +15,35 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, example_inputs
+from training.network import (
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    EmotionNet,
+    Ensemble,
+    example_inputs,
+)
+
+GRAPH_OUTPUTS: tuple[str, ...] = OUTPUT_NAMES
+"""The exported graph's outputs: valence and arousal, each (batch,)."""
 
 OPSET = 17
 """ONNX opset; onnxruntime >= 1.18 runs it."""
 
-PARITY_ATOL = 1e-5
-"""Largest allowed |ONNX - PyTorch| difference of any output."""
+PARITY_ATOL = 1e-4
+"""Largest allowed |ONNX - PyTorch| difference of any output. The in-graph pooling sums 200
+time steps in float32, and onnxruntime reduces in another order than PyTorch: about 1e-5
+after standardisation, far below any meaningful difference of outputs in [-1, 1]."""
 
 
 class ParityError(AssertionError):
     """The exported graph's outputs differ from PyTorch's."""
 
 
-def export_onnx(model: EmotionNet, path: Path) -> None:
+def export_onnx(model: EmotionNet | Ensemble, path: Path) -> None:
     """Write ``model`` (put in eval mode) to ``path`` with a dynamic batch axis."""
     model.eval()
     example = example_inputs()
-    dynamic_axes = {name: {0: "batch"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}
+    dynamic_axes = {name: {0: "batch"} for name in (*INPUT_NAMES, *GRAPH_OUTPUTS)}
     with warnings.catch_warnings():
         # The legacy exporter warns about its own deprecation; the choice is explained above.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -41,7 +52,7 @@ def export_onnx(model: EmotionNet, path: Path) -> None:
             tuple(example[name] for name in INPUT_NAMES),
             str(path),
             input_names=list(INPUT_NAMES),
-            output_names=list(OUTPUT_NAMES),
+            output_names=list(GRAPH_OUTPUTS),
             dynamic_axes=dynamic_axes,
             opset_version=OPSET,
             dynamo=False,
@@ -49,18 +60,21 @@ def export_onnx(model: EmotionNet, path: Path) -> None:
 
 
 @torch.no_grad()
-def parity(model: EmotionNet, path: Path, inputs: Mapping[str, np.ndarray]) -> float:
+def parity(model: EmotionNet | Ensemble, path: Path, inputs: Mapping[str, np.ndarray]) -> float:
     """Largest absolute difference between PyTorch's and onnxruntime's outputs on ``inputs``."""
     model.eval()
     expected = model(*(torch.from_numpy(inputs[name]) for name in INPUT_NAMES))
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     feed = {name: np.ascontiguousarray(inputs[name], dtype=np.float32) for name in INPUT_NAMES}
-    actual = session.run(list(OUTPUT_NAMES), feed)
+    actual = session.run(list(GRAPH_OUTPUTS), feed)
     return max(float(np.max(np.abs(e.numpy() - a))) for e, a in zip(expected, actual, strict=True))
 
 
 def check_parity(
-    model: EmotionNet, path: Path, inputs: Mapping[str, np.ndarray], atol: float = PARITY_ATOL
+    model: EmotionNet | Ensemble,
+    path: Path,
+    inputs: Mapping[str, np.ndarray],
+    atol: float = PARITY_ATOL,
 ) -> float:
     """Return :func:`parity`, raising :class:`ParityError` if it exceeds ``atol``."""
     difference = parity(model, path, inputs)

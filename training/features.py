@@ -27,7 +27,7 @@ from app.audio import decode
 from app.features import DEFAULT_CONFIG, FeatureConfig, Features, Timbre, extract
 from app.settings import Settings
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 """Version of the feature code's output; part of every cache key."""
 
 MAX_DURATION_S: float = Settings.model_fields["max_duration_s"].default

@@ -1,35 +1,85 @@
-"""Training loop, k-fold cross-validation, baselines and metrics.
+"""Joint training on Emotify and 4Q, grouped k-fold cross-validation, baselines, metrics.
 
-The network trains on 20-s windows, each labelled with its song's targets; a song's
-prediction is the mean over its windows, and every metric is per song. Folds split
-songs (so all windows of a song stay on one side), stratified by group (genre), and
-every figure reported comes from songs held out of the fit that produced it.
+The network trains on 20-s windows (cut with a short hop for training, so every song
+gives many overlapping crops), each labelled with its song's targets; a song's
+prediction is the mean over the service's windows (10-s hop), exactly as the service
+aggregates, and every metric is per song.
+
+Folds split songs, never an artist across folds where the artist is known (4Q);
+Emotify has no artist, so each track is its own group. Folds are stratified by dataset
+and genre (Emotify) or quadrant (4Q). Every figure reported comes from songs held out of
+the fit that produced it.
+
+Losses (each averaged over the windows of its dataset in the batch):
+
+- Emotify valence/arousal: squared error between the standardised targets and a
+  learnable affine map ``offset + exp(log_scale) * output`` of each branch's output
+  (the targets are compressed and only their ordering matters, so the network's own
+  scale stays free for 4Q's calibration);
+- Emotify GEMS: cross-entropy between the normalised listener shares and the GEMS head;
+- 4Q: logistic loss of each axis's sign with logit ``k * output`` (learnable ``k > 0``),
+  so an output's zero is the decision boundary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
-from sklearn.linear_model import RidgeCV
-from sklearn.metrics import r2_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, RidgeCV
+from sklearn.metrics import r2_score, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from app.features import Features
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
-from app.features.windows import SCALAR_NAMES, Windows, scalar_vector, windows
+from app.features.windows import Windows, windows
 from training.datasets import Item
-from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet
+from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, Ensemble, Pooling
 
-MODELS: tuple[str, ...] = ("network", "baseline_mean", "baseline_ridge")
-"""Models scored by :func:`cross_validate`, in report order."""
+EMOTIFY, FOURQ = "emotify", "4q"
 
-RIDGE_ALPHAS = np.logspace(-2, 4, 13)
+REGRESSION_MODELS = ("network", "baseline_mean", "baseline_genre", "baseline_ridge")
+QUADRANT_MODELS = ("network", "baseline_mean", "baseline_logistic")
+REGRESSION_METRICS = (
+    "valence_r",
+    "arousal_r",
+    "valence_r2",
+    "arousal_r2",
+    "valence_rmse",
+    "arousal_rmse",
+)
+QUADRANT_METRICS = ("valence_auc", "arousal_auc", "quadrant_accuracy")
+
+
+def models_of(dataset: str) -> tuple[str, ...]:
+    """Models scored by :func:`cross_validate` on ``dataset``, in report order."""
+    return QUADRANT_MODELS if dataset == FOURQ else REGRESSION_MODELS
+
+
+def metrics_of(dataset: str) -> tuple[str, ...]:
+    """Metrics reported for ``dataset``, in report order: 4Q is scored by quadrant signs,
+    every other dataset (continuous valence/arousal) by r, R² and RMSE."""
+    return QUADRANT_METRICS if dataset == FOURQ else REGRESSION_METRICS
+
+
+RIDGE_ALPHAS = np.logspace(-1, 5, 13)
 """Ridge penalties tried by leave-one-out on each training fold."""
+
+LOGISTIC_CS = np.logspace(-4, 1, 11)
+"""Inverse penalties of the logistic baseline, chosen by inner CV on each training fold."""
+
+SIGNS = {1: (1, 1), 2: (-1, 1), 3: (-1, -1), 4: (1, -1)}
+"""Quadrant -> (valence sign, arousal sign)."""
+
+
+def quadrant_of(valence: np.ndarray, arousal: np.ndarray) -> np.ndarray:
+    """Russell quadrant (1-4) from signs; 0 counts as positive."""
+    v, a = np.asarray(valence) >= 0, np.asarray(arousal) >= 0
+    return np.select([v & a, ~v & a, ~v & ~a], [1, 2, 3], default=4)
 
 
 @dataclass(frozen=True)
@@ -38,71 +88,134 @@ class Song:
 
     Attributes
     ----------
-    key, group : str
-        From the dataset item.
+    key, dataset : str
+        From the dataset item (dataset = the part of the key before "/").
+    group : str
+        What folds keep together (the artist where known, else the song).
+    stratum : str
+        Dataset plus genre (Emotify) or quadrant (4Q): folds are balanced over strata.
+    genre : str or None
     target : np.ndarray
-        (2,) valence, arousal.
+        (2,) valence, arousal (NaN where the dataset has none).
+    quadrant : int
+        1-4, or 0 where the dataset has none.
+    gems : np.ndarray
+        (9,) GEMS shares (NaN where the dataset has none).
     windows : Windows
-        The network's inputs.
-    summary : np.ndarray
-        Time-averaged features (MFCC, chroma, centroid, rolloff means, then the scalars)
-        for the ridge baseline.
+        The service's windows (10-s hop): the ones predicted and averaged.
+    pooled : np.ndarray
+        (len(windows), n_features) pooled statistics of those windows.
+    train_pooled : np.ndarray
+        Pooled statistics of the training crops (windows with a short hop).
     """
 
     key: str
+    dataset: str
     group: str
+    stratum: str
+    genre: str | None
     target: np.ndarray
+    quadrant: int
+    gems: np.ndarray
     windows: Windows
-    summary: np.ndarray
+    pooled: np.ndarray
+    train_pooled: np.ndarray
+
+    @property
+    def summary(self) -> np.ndarray:
+        """The song's mean pooled vector: the baselines' features."""
+        return self.pooled.mean(axis=0)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyper-parameters of :func:`train_network`."""
 
-    epochs: int = 20
-    batch_size: int = 64
-    learning_rate: float = 1e-3
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 3e-3
     weight_decay: float = 1e-2
     dropout: float = 0.3
+    hidden: int = 32
+    """Width of each branch's hidden layer (0: linear branches)."""
+    ensemble: int = 5
+    """Members trained with different seeds and averaged in one graph."""
     loudness_jitter_lu: float = 6.0
     """Half-width of the uniform noise added to each training window's loudness scalar."""
+    train_hop_s: float = 2.0
+    """Hop between the training crops (the service's windows hop 10 s)."""
+    emotify_weight: float = 1.0
+    gems_weight: float = 0.5
+    fourq_weight: float = 1.0
+    sign_scale: float = 0.0
+    """Fixed 4Q logit scale ``k`` (logit = k * output); 0 learns it."""
+    exclude: tuple[str, ...] = ()
+    """Pooled statistics left out (name prefixes, see :class:`training.network.Pooling`)."""
+    va_weight: float = 1.0
+    """Weight of the squared error on datasets whose valence/arousal are on a calibrated
+    [-1, 1] scale (every dataset with targets other than Emotify)."""
 
 
 def make_songs(
-    items: Sequence[Item], features: Sequence[Features], config: FeatureConfig = DEFAULT_CONFIG
+    items: Sequence[Item],
+    features: Sequence[Features],
+    config: FeatureConfig = DEFAULT_CONFIG,
+    train_hop_s: float = TrainConfig.train_hop_s,
 ) -> list[Song]:
-    """Pair dataset items with their features."""
+    """Pair dataset items with their features; cut and pool windows and training crops."""
+    pooling = Pooling()
+    crop_config = replace(config, window_hop_s=train_hop_s)
+
+    @torch.no_grad()
+    def pool(w: Windows) -> np.ndarray:
+        return pooling(*(torch.from_numpy(w.inputs()[k]) for k in INPUT_NAMES)).numpy()
+
     songs = []
     for item, feats in zip(items, features, strict=True):
-        summary = np.concatenate(
-            [
-                feats.mfcc.mean(axis=1),
-                feats.chroma.mean(axis=1),
-                [feats.spectral_centroid.mean(), feats.spectral_rolloff.mean()],
-                scalar_vector(feats),
-            ]
+        name = item.key.split("/", 1)[0]
+        cut = windows(feats, config)
+        crops = windows(feats, crop_config)
+        nan2 = np.full(2, np.nan, dtype=np.float32)
+        target = (
+            np.array([item.valence, item.arousal], dtype=np.float32)
+            if item.valence is not None and item.arousal is not None
+            else nan2
         )
+        stratum = f"{name}:Q{item.quadrant}" if item.quadrant else f"{name}:{item.genre}"
         songs.append(
             Song(
                 key=item.key,
-                group=item.genre or "all",
-                target=np.array([item.valence, item.arousal], dtype=np.float32),
-                windows=windows(feats, config),
-                summary=summary,
+                dataset=name,
+                group=item.group,
+                stratum=stratum,
+                genre=item.genre,
+                target=target,
+                quadrant=int(item.quadrant or 0),
+                gems=np.asarray(item.gems if item.gems else [np.nan] * 9, dtype=np.float32),
+                windows=cut,
+                pooled=pool(cut),
+                train_pooled=pool(crops),
             )
         )
     return songs
 
 
-def stack_windows(songs: Sequence[Song]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """All windows of ``songs``: inputs keyed by name, (windows, 2) targets, song index."""
-    inputs = {
-        name: np.concatenate([s.windows.inputs()[name] for s in songs]) for name in INPUT_NAMES
+def stack_windows(songs: Sequence[Song]) -> dict[str, np.ndarray]:
+    """The raw service-window inputs of all ``songs``, keyed by input name."""
+    return {name: np.concatenate([s.windows.inputs()[name] for s in songs]) for name in INPUT_NAMES}
+
+
+def _training_arrays(songs: Sequence[Song]) -> dict[str, np.ndarray]:
+    counts = [len(s.train_pooled) for s in songs]
+    quadrant = np.repeat([s.quadrant for s in songs], counts)
+    signs = np.array([SIGNS.get(q, (0, 0)) for q in quadrant], dtype=np.float32).reshape(-1, 2)
+    return {
+        "emotify": np.repeat([s.dataset == EMOTIFY for s in songs], counts),
+        "x": np.concatenate([s.train_pooled for s in songs]).astype(np.float32),
+        "target": np.repeat(np.stack([s.target for s in songs]), counts, axis=0),
+        "gems": np.repeat(np.stack([s.gems for s in songs]), counts, axis=0),
+        "signs": signs,
     }
-    counts = [len(s.windows) for s in songs]
-    targets = np.repeat(np.stack([s.target for s in songs]), counts, axis=0)
-    return inputs, targets, np.repeat(np.arange(len(songs)), counts)
 
 
 def train_network(
@@ -111,36 +224,93 @@ def train_network(
     *,
     seed: int = 0,
     on_epoch: Callable[[], None] | None = None,
-) -> EmotionNet:
-    """Fit a fresh :class:`EmotionNet` on the windows of ``songs``; returned in eval mode.
+) -> EmotionNet | Ensemble:
+    """Fit the network (or an ensemble of ``config.ensemble`` seeds) on ``songs``; eval mode.
 
-    Standardisation statistics come from these songs only. Loss: the sum of the two
-    outputs' mean squared errors; AdamW with a cosine learning-rate decay over a fixed
-    number of epochs (no early stopping, which would need held-out data).
+    Standardisation statistics come from these songs only. AdamW with a cosine
+    learning-rate decay over a fixed number of epochs (chosen by cross-validation).
     """
+    members = [
+        _train_one(songs, config, seed=seed * 1000 + m, on_epoch=on_epoch)
+        for m in range(config.ensemble)
+    ]
+    return members[0] if len(members) == 1 else Ensemble(members).eval()
+
+
+def _train_one(
+    songs: Sequence[Song],
+    config: TrainConfig,
+    *,
+    seed: int,
+    on_epoch: Callable[[], None] | None,
+) -> EmotionNet:
     torch.manual_seed(seed)
-    inputs, targets, _ = stack_windows(songs)
-    model = EmotionNet(dropout=config.dropout)
-    model.fit_standardization(inputs)
-    tensors = [torch.from_numpy(inputs[name]) for name in INPUT_NAMES]
-    y = torch.from_numpy(targets)
+    data = _training_arrays(songs)
+    model = EmotionNet(hidden=config.hidden, dropout=config.dropout, exclude=config.exclude)
+    model.fit_standardization(data["x"])
+    if config.sign_scale > 0:
+        with torch.no_grad():
+            model.log_sign_scale.fill_(float(np.log(config.sign_scale)))
+        model.log_sign_scale.requires_grad_(False)
+    x = torch.from_numpy(data["x"])
+    target = data["target"].astype(np.float64)
+    labelled = np.isfinite(target).all(axis=1)
+    has_va = labelled & data["emotify"]
+    direct = torch.from_numpy(labelled & ~data["emotify"])
+    raw_target = torch.from_numpy(np.nan_to_num(target).astype(np.float32))
+    # Emotify's targets, standardised with the training songs' statistics.
+    mean = np.nanmean(target[has_va], axis=0) if has_va.any() else np.zeros(2)
+    std = np.nanstd(target[has_va], axis=0) if has_va.any() else np.ones(2)
+    std = np.where(std > 1e-9, std, 1.0)
+    model.emotify_target = (mean, std)
+    z = torch.from_numpy(np.nan_to_num((target - mean) / std).astype(np.float32))
+    va_mask = torch.from_numpy(has_va)
+    gems = np.nan_to_num(data["gems"])
+    gems = gems / np.maximum(gems.sum(axis=1, keepdims=True), 1e-9)
+    gems_t = torch.from_numpy(gems.astype(np.float32))
+    gems_mask = torch.from_numpy(np.isfinite(data["gems"]).all(axis=1))
+    signs = torch.from_numpy(data["signs"])
+    sign_mask = signs[:, 0] != 0
+    sign_labels = (signs > 0).float()
+    loudness = model.pooling.names.index("loudness_lufs")  # column of the unselected vector
+
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    batches_per_epoch = -(-len(y) // config.batch_size)
+    batches_per_epoch = -(-len(x) // config.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=config.epochs * batches_per_epoch
+        optimizer, T_max=max(1, config.epochs * batches_per_epoch)
     )
     generator = torch.Generator().manual_seed(seed)
-    scalars = INPUT_NAMES.index("scalars")
     for _ in range(config.epochs):
         model.train()
-        for batch in torch.randperm(len(y), generator=generator).split(config.batch_size):
-            x = [t[batch] for t in tensors]
-            x[scalars] = jitter_loudness(x[scalars], config.loudness_jitter_lu, generator)
-            valence, arousal = model(*x)
-            loss = torch.nn.functional.mse_loss(valence, y[batch, 0])
-            loss = loss + torch.nn.functional.mse_loss(arousal, y[batch, 1])
+        for batch in torch.randperm(len(x), generator=generator).split(config.batch_size):
+            xb = x[batch].clone()
+            noise = torch.rand(len(batch), generator=generator) * 2 - 1
+            xb[:, loudness] += noise * config.loudness_jitter_lu
+            valence, arousal, gems_logits = model.head(xb)
+            out = torch.stack([valence, arousal], dim=1)
+            loss = torch.zeros(())
+            m = va_mask[batch]
+            if m.any():
+                offset, log_scale = model.emotify_map[0], model.emotify_map[1]
+                fitted = offset + torch.exp(log_scale) * out[m]
+                loss = loss + config.emotify_weight * ((fitted - z[batch][m]) ** 2).mean(0).sum()
+            m = direct[batch]
+            if m.any():
+                error = (out[m] - raw_target[batch][m]) ** 2
+                loss = loss + config.va_weight * error.mean(0).sum()
+            m = gems_mask[batch]
+            if m.any() and config.gems_weight > 0:
+                log_p = torch.log_softmax(gems_logits[m], dim=1)
+                loss = loss - config.gems_weight * (gems_t[batch][m] * log_p).sum(1).mean()
+            m = sign_mask[batch]
+            if m.any():
+                logits = torch.exp(model.log_sign_scale) * out[m]
+                bce = torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, sign_labels[batch][m], reduction="none"
+                )
+                loss = loss + config.fourq_weight * bce.mean(0).sum()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -150,91 +320,179 @@ def train_network(
     return model.eval()
 
 
-def jitter_loudness(
-    scalars: torch.Tensor, width: float, generator: torch.Generator
-) -> torch.Tensor:
-    """``scalars`` with uniform noise in [-width, width] LU added to the loudness column.
-
-    The same music measures several LU louder or quieter with its channel layout (identical
-    stereo channels add 3 LU), master and encoding, while the other inputs come from the
-    mono mix; the noise keeps the network from leaning on loudness differences that small.
-    """
-    noise = (torch.rand(len(scalars), generator=generator) * 2 - 1) * width
-    column = SCALAR_NAMES.index("loudness_lufs")
-    scalars = scalars.clone()
-    scalars[:, column] += noise
-    return scalars
+def _members(model: EmotionNet | Ensemble) -> list[EmotionNet]:
+    return list(model.members) if isinstance(model, Ensemble) else [model]
 
 
 @torch.no_grad()
-def predict_songs(model: EmotionNet, songs: Sequence[Song]) -> np.ndarray:
-    """(songs, 2) predictions: each song's mean over its windows."""
-    inputs, _, song = stack_windows(songs)
-    valence, arousal = model(*(torch.from_numpy(inputs[name]) for name in INPUT_NAMES))
-    per_window = torch.stack([valence, arousal], dim=1).numpy()
+def predict_songs(model: EmotionNet | Ensemble, songs: Sequence[Song]) -> np.ndarray:
+    """(songs, 2) served predictions: each song's mean over its windows."""
+    if not songs:
+        return np.zeros((0, 2))
+    pooled = torch.from_numpy(np.concatenate([s.pooled for s in songs]).astype(np.float32))
+    outputs = [m.head(pooled)[:2] for m in _members(model)]
+    per_window = np.stack([torch.stack(o, 1).numpy() for o in outputs]).mean(0)
+    counts = [len(s.pooled) for s in songs]
+    song = np.repeat(np.arange(len(songs)), counts)
     sums = np.zeros((len(songs), 2))
     np.add.at(sums, song, per_window)
-    return sums / np.bincount(song, minlength=len(songs))[:, None]
+    return sums / np.asarray(counts)[:, None]
+
+
+@torch.no_grad()
+def to_emotify_scale(model: EmotionNet | Ensemble, predicted: np.ndarray) -> np.ndarray:
+    """Map served predictions onto Emotify's target scale with the learned affine maps.
+
+    The maps were fitted on the model's training songs only (mean over ensemble members).
+    """
+    mapped = []
+    for m in _members(model):
+        offset = m.emotify_map[0].numpy()
+        scale = np.exp(m.emotify_map[1].numpy())
+        mean, std = m.emotify_target
+        mapped.append(mean + std * (offset + scale * predicted))
+    return np.mean(mapped, axis=0)
+
+
+def emotify_map_of(model: EmotionNet | Ensemble) -> dict[str, dict[str, float]]:
+    """Per output, the affine ``intercept + slope * output`` onto Emotify's scale."""
+    members = _members(model)
+    result = {}
+    for k, name in enumerate(OUTPUT_NAMES):
+        slopes, intercepts = [], []
+        for m in members:
+            offset = float(m.emotify_map[0, k].detach())
+            scale = float(np.exp(float(m.emotify_map[1, k].detach())))
+            mean, std = m.emotify_target
+            slopes.append(std[k] * scale)
+            intercepts.append(mean[k] + std[k] * offset)
+        result[name] = {"intercept": float(np.mean(intercepts)), "slope": float(np.mean(slopes))}
+    return result
 
 
 def fit_ridge(songs: Sequence[Song]) -> Callable[[Sequence[Song]], np.ndarray]:
-    """Ridge regression on standardised time-averaged features; returns a predictor."""
+    """Ridge regression of (valence, arousal) on standardised pooled features."""
     model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS, alpha_per_target=True))
-    model.fit(np.stack([s.summary for s in songs]), np.stack([s.target for s in songs]))
-    return lambda test: model.predict(np.stack([s.summary for s in test]))
+    x = np.nan_to_num(np.stack([s.summary for s in songs]), posinf=0.0, neginf=0.0)
+    model.fit(x, np.stack([s.target for s in songs]))
+    return lambda test: model.predict(
+        np.nan_to_num(np.stack([s.summary for s in test]), posinf=0.0, neginf=0.0)
+    )
 
 
-def metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, dict[str, float | None]]:
-    """Pearson r, R² and RMSE per output, for (songs, 2) arrays.
+def fit_logistic(songs: Sequence[Song]) -> Callable[[Sequence[Song]], np.ndarray]:
+    """Per axis, L2 logistic regression of the sign on standardised pooled features.
 
-    r is None when the predictions are constant (it is undefined then).
+    The predictor returns (songs, 2) decision values: their signs give the quadrant.
     """
-    result = {}
+    x = np.nan_to_num(np.stack([s.summary for s in songs]), posinf=0.0, neginf=0.0)
+    signs = np.array([SIGNS[s.quadrant] for s in songs])
+    models = []
+    for k in range(2):
+        labels = signs[:, k] > 0
+        smallest = min(labels.sum(), (~labels).sum())
+        if smallest == 0:
+            # One class only (tiny data): a constant decision value of that class's sign.
+            models.append(float(signs[0, k]))
+            continue
+        if smallest >= 2:
+            classifier = LogisticRegressionCV(
+                Cs=LOGISTIC_CS,
+                cv=int(min(5, smallest)),
+                max_iter=2000,
+                scoring="neg_log_loss",
+                l1_ratios=(0.0,),
+                use_legacy_attributes=False,
+            )
+        else:
+            classifier = LogisticRegression(C=1.0, max_iter=2000)
+        models.append(make_pipeline(StandardScaler(), classifier).fit(x, labels))
+
+    def predict(test: Sequence[Song]) -> np.ndarray:
+        xt = np.nan_to_num(np.stack([s.summary for s in test]), posinf=0.0, neginf=0.0)
+        return np.stack(
+            [
+                np.full(len(xt), m) if isinstance(m, float) else m.decision_function(xt)
+                for m in models
+            ],
+            axis=1,
+        )
+
+    return predict
+
+
+def emotify_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+    """Pearson r, R² and RMSE per output for (songs, 2) arrays; r None if constant."""
+    result: dict[str, float | None] = {}
     for k, name in enumerate(OUTPUT_NAMES):
         t, p = truth[:, k].astype(np.float64), predicted[:, k].astype(np.float64)
-        r = float(np.corrcoef(t, p)[0, 1]) if np.ptp(p) > 0 else None
-        result[name] = {
-            "pearson_r": r,
-            "r2": float(r2_score(t, p)),
-            "rmse": float(np.sqrt(np.mean((t - p) ** 2))),
-        }
+        result[f"{name}_r"] = float(np.corrcoef(t, p)[0, 1]) if np.ptp(p) > 0 else None
+        result[f"{name}_r2"] = float(r2_score(t, p))
+        result[f"{name}_rmse"] = float(np.sqrt(np.mean((t - p) ** 2)))
+    return result
+
+
+def fourq_metrics(quadrant: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+    """ROC-AUC per axis (None if one class is absent) and quadrant accuracy from signs."""
+    signs = np.array([SIGNS[int(q)] for q in quadrant]).reshape(-1, 2)
+    result: dict[str, float | None] = {}
+    for k, name in enumerate(OUTPUT_NAMES):
+        positive = signs[:, k] > 0
+        result[f"{name}_auc"] = (
+            float(roc_auc_score(positive, predicted[:, k]))
+            if 0 < positive.sum() < len(positive)
+            else None
+        )
+    result["quadrant_accuracy"] = float(
+        np.mean(quadrant_of(predicted[:, 0], predicted[:, 1]) == np.asarray(quadrant))
+    )
     return result
 
 
 def split_folds(songs: Sequence[Song], n_folds: int, seed: int) -> list[tuple[np.ndarray, ...]]:
-    """(train, test) song indices of each fold, stratified by group."""
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    """(train, test) song indices of each fold: grouped (artist), stratified by stratum."""
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    strata = [s.stratum for s in songs]
     groups = [s.group for s in songs]
-    return list(splitter.split(np.zeros(len(songs)), groups))
+    return list(splitter.split(np.zeros(len(songs)), strata, groups))
 
 
 @dataclass
 class CrossValidation:
-    """Out-of-fold results of every model in :data:`MODELS`.
+    """Out-of-fold results per dataset and model.
 
     Attributes
     ----------
     predictions : dict
-        Model name to (songs, 2) out-of-fold predictions.
+        Dataset -> model -> (songs of that dataset, 2) out-of-fold predictions (for the
+        network: the served outputs).
+    emotify_scale : np.ndarray or None
+        The network's Emotify predictions mapped onto the target scale (per fold, with
+        the map learnt on that fold's training songs): what Emotify's R² and RMSE score.
+        Other regression datasets are scored on the served outputs.
     fold_metrics : dict
-        Model name to one :func:`metrics` result per fold.
+        Dataset -> model -> one metrics dict per fold.
+    indices : dict
+        Dataset -> indices of its songs in the list given to :func:`cross_validate`.
     """
 
     n_folds: int
-    predictions: dict[str, np.ndarray] = field(default_factory=dict)
-    fold_metrics: dict[str, list[dict]] = field(default_factory=dict)
+    predictions: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    emotify_scale: np.ndarray | None = None
+    fold_metrics: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+    indices: dict[str, np.ndarray] = field(default_factory=dict)
 
     def summary(self) -> dict[str, dict[str, dict[str, dict[str, float | None]]]]:
-        """Model -> output -> metric -> {"mean", "std"} over folds (None if undefined)."""
+        """Dataset -> model -> metric -> {"mean", "std"} over folds (None if undefined)."""
         result: dict = {}
-        for model, per_fold in self.fold_metrics.items():
-            result[model] = {}
-            for output in OUTPUT_NAMES:
-                result[model][output] = {}
-                for metric in per_fold[0][output]:
-                    values = [m[output][metric] for m in per_fold]
-                    defined = None not in values
-                    result[model][output][metric] = {
+        for dataset, models in self.fold_metrics.items():
+            result[dataset] = {}
+            for model, per_fold in models.items():
+                result[dataset][model] = {}
+                for metric in metrics_of(dataset):
+                    values = [m[metric] for m in per_fold if metric in m]
+                    defined = bool(values) and None not in values
+                    result[dataset][model][metric] = {
                         "mean": float(np.mean(values)) if defined else None,
                         "std": float(np.std(values)) if defined else None,
                     }
@@ -248,23 +506,74 @@ def cross_validate(
     *,
     seed: int = 0,
     on_epoch: Callable[[], None] | None = None,
+    baselines: bool = True,
 ) -> CrossValidation:
-    """Score the network and both baselines by ``n_folds``-fold cross-validation."""
-    truth = np.stack([s.target for s in songs])
+    """Score the network and the baselines by grouped ``n_folds``-fold cross-validation.
+
+    One network is trained per fold on the training songs of every dataset at once; the
+    baselines are fitted per dataset on the same training songs.
+    """
     result = CrossValidation(n_folds=n_folds)
-    for model in MODELS:
-        result.predictions[model] = np.zeros_like(truth)
-        result.fold_metrics[model] = []
+    datasets = sorted({s.dataset for s in songs}, key=[s.dataset for s in songs].index)
+    for name in datasets:
+        result.indices[name] = np.array([i for i, s in enumerate(songs) if s.dataset == name])
+        models = models_of(name) if baselines else ("network",)
+        result.predictions[name] = {m: np.zeros((len(result.indices[name]), 2)) for m in models}
+        result.fold_metrics[name] = {m: [] for m in models}
+    if EMOTIFY in datasets:
+        result.emotify_scale = np.zeros((len(result.indices[EMOTIFY]), 2))
     for fold, (train, test) in enumerate(split_folds(songs, n_folds, seed)):
-        train_songs = [songs[i] for i in train]
-        test_songs = [songs[i] for i in test]
-        network = train_network(train_songs, config, seed=seed + fold, on_epoch=on_epoch)
-        predicted = {
-            "network": predict_songs(network, test_songs),
-            "baseline_mean": np.repeat(truth[train].mean(axis=0, keepdims=True), len(test), 0),
-            "baseline_ridge": fit_ridge(train_songs)(test_songs),
-        }
-        for model in MODELS:
-            result.predictions[model][test] = predicted[model]
-            result.fold_metrics[model].append(metrics(truth[test], predicted[model]))
+        network = train_network(
+            [songs[i] for i in train], config, seed=seed + fold, on_epoch=on_epoch
+        )
+        test_set = set(test.tolist())
+        train_set = set(train.tolist())
+        for name in datasets:
+            idx = result.indices[name]
+            local_test = np.array([k for k, i in enumerate(idx) if i in test_set], dtype=int)
+            local_train = np.array([k for k, i in enumerate(idx) if i in train_set], dtype=int)
+            if not len(local_test):
+                continue
+            test_songs = [songs[idx[k]] for k in local_test]
+            train_songs = [songs[idx[k]] for k in local_train]
+            predicted = {"network": predict_songs(network, test_songs)}
+            if name != FOURQ:
+                truth = np.stack([s.target for s in test_songs])
+                train_truth = np.stack([s.target for s in train_songs])
+                mapped = predicted["network"]
+                if name == EMOTIFY:
+                    mapped = to_emotify_scale(network, predicted["network"])
+                    result.emotify_scale[local_test] = mapped
+                if baselines:
+                    predicted["baseline_mean"] = np.repeat(
+                        train_truth.mean(0, keepdims=True), len(test_songs), 0
+                    )
+                    predicted["baseline_genre"] = genre_means(train_songs, test_songs)
+                    predicted["baseline_ridge"] = fit_ridge(train_songs)(test_songs)
+                for model, values in predicted.items():
+                    scored = mapped if model == "network" else values
+                    metrics = emotify_metrics(truth, scored)
+                    result.fold_metrics[name][model].append(metrics)
+                    result.predictions[name][model][local_test] = values
+            else:
+                quadrants = np.array([s.quadrant for s in test_songs])
+                if baselines:
+                    train_signs = np.array([SIGNS[s.quadrant] for s in train_songs], dtype=float)
+                    predicted["baseline_mean"] = np.repeat(
+                        train_signs.mean(0, keepdims=True), len(test_songs), 0
+                    )
+                    predicted["baseline_logistic"] = fit_logistic(train_songs)(test_songs)
+                for model, values in predicted.items():
+                    result.fold_metrics[name][model].append(fourq_metrics(quadrants, values))
+                    result.predictions[name][model][local_test] = values
     return result
+
+
+def genre_means(train: Sequence[Song], test: Sequence[Song]) -> np.ndarray:
+    """Each test song's genre mean target over ``train`` (the overall mean if unseen)."""
+    overall = np.mean([s.target for s in train], axis=0)
+    by_genre: dict[str | None, list[np.ndarray]] = {}
+    for s in train:
+        by_genre.setdefault(s.genre, []).append(s.target)
+    means = {g: np.mean(v, axis=0) for g, v in by_genre.items()}
+    return np.stack([means.get(s.genre, overall) for s in test])

@@ -1,22 +1,32 @@
-"""The two-branch valence/arousal network.
+"""The two-branch valence/arousal network over pooled statistics computed in the graph.
 
-Each branch (one per output) reads every input: 1-D convolutions over time summarise
-the MFCC and the chroma sequences, small dense layers the spectral centroid/rolloff
-sequences and the song-level scalars, and a dense head with tanh regresses one value in
-[-1, 1].
+The graph takes the service's four raw window inputs (``mfcc``, ``chroma``, ``spectral``,
+``scalars``). A parameter-free :class:`Pooling` layer summarises each 20-s window into
+one vector of statistics over time: MFCC means, spreads, percentiles and deltas;
+spectral centroid/rolloff statistics; chroma statistics plus harmony descriptors (key
+clarity and mode from correlations with the 24 Krumhansl-Kessler key profiles, major vs
+minor triad share from per-step chord-template matching, key-invariant interval content
+and the rate of harmonic change); and the song-level scalars. The vector is standardised
+with statistics stored as buffers (set from the training windows), and each output has
+its own branch (a small MLP ending in tanh): the valence branch and the arousal branch.
+A third head reads both branches' hidden layers and gives the nine GEMS shares
+(softmax), an auxiliary training target from Emotify. It is not exported: the service's
+model contract (and its API tests) list exactly valence and arousal as outputs.
 
-Convolutions are 1-D over time with the coefficients as channels, not 2-D over the
-coefficient x time image: neighbouring MFCC coefficients are not a translation-invariant
-axis (a 2-D kernel would share weights across it for no reason), and 1-D kernels are far
-cheaper on the CPUs this trains and serves on.
+Outputs are calibrated so that 0 means neutral: 4Q trains each branch's sign with a
+logistic loss whose logit is ``k * output``, so the signs of valence and arousal give
+the Russell quadrant. Emotify's compressed valence/arousal are fitted through a learnable
+affine map of the same outputs (:attr:`EmotionNet.emotify_map`), kept outside the
+exported outputs.
 
-Input standardisation lives inside the module as buffers set from the training data
-(:meth:`EmotionNet.fit_standardization`), so the exported ONNX graph takes raw features.
+Because :class:`Pooling` has no parameters, training can pool every window once
+(:meth:`EmotionNet.pool`) and fit the rest on the pooled vectors (:meth:`EmotionNet.head`);
+``forward`` composes both, which is what the ONNX export runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -30,92 +40,111 @@ INPUT_NAMES: tuple[str, ...] = ("mfcc", "chroma", "spectral", "scalars")
 """Names and order of the network's (and the ONNX graph's) inputs."""
 
 OUTPUT_NAMES: tuple[str, ...] = OUTPUTS
+"""The service's outputs: valence and arousal, each (batch,) in [-1, 1]."""
+
+N_GEMS = 9
 
 CLIP = 8.0
-"""Standardised inputs are clipped to +-CLIP: bounds inputs far outside the training range
+"""Standardised values are clipped to +-CLIP: bounds inputs far outside the training range
 (e.g. the -inf LUFS of digital silence) instead of letting them dominate or give NaN."""
 
+EPS = 1e-6
 
-class Standardize(nn.Module):
-    """``(x - mean) / std`` per feature with stored statistics, then clipped to +-:data:`CLIP`.
+# Krumhansl & Kessler (1982) probe-tone profiles, C major and C minor.
+KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
 
-    Parameters
-    ----------
-    n_features : int
-        Size of axis 1 (channels for sequences, features for vectors).
-    sequence : bool
-        True for (batch, features, time) inputs, whose statistics pool batch and time.
-    log : bool
-        Take ``log(1 + x)`` first (for frequencies in Hz, which vary multiplicatively).
+PERCENTILES = (0.1, 0.5, 0.9)
+"""Quantiles over time taken of the MFCCs and of the log centroid/rolloff."""
+
+
+def _rotations(profile: Sequence[float]) -> np.ndarray:
+    """(12, 12) rows: ``profile`` transposed to each of the 12 tonics."""
+    return np.stack([np.roll(np.asarray(profile, dtype=np.float64), k) for k in range(12)])
+
+
+def _triads() -> np.ndarray:
+    """(24, 12) unit-norm binary templates: 12 major then 12 minor triads."""
+    major = np.zeros(12)
+    major[[0, 4, 7]] = 1
+    minor = np.zeros(12)
+    minor[[0, 3, 7]] = 1
+    templates = np.concatenate([_rotations(major), _rotations(minor)])
+    return templates / np.linalg.norm(templates, axis=1, keepdims=True)
+
+
+class Pooling(nn.Module):
+    """Parameter-free statistics over time of one window's raw inputs.
+
+    Returns (batch, :attr:`n_features`); :attr:`names` labels the columns. Chroma
+    statistics other than the per-class means and spreads are key-invariant.
     """
 
-    def __init__(self, n_features: int, *, sequence: bool, log: bool = False) -> None:
-        super().__init__()
-        shape = (1, n_features, 1) if sequence else (1, n_features)
-        self.sequence = sequence
-        self.log = log
-        self.register_buffer("mean", torch.zeros(shape))
-        self.register_buffer("std", torch.ones(shape))
-
-    def fit(self, x: np.ndarray) -> None:
-        """Set the statistics from training inputs ``x``."""
-        x = np.log1p(x.astype(np.float64)) if self.log else x.astype(np.float64)
-        axes = (0, 2) if self.sequence else (0,)
-        finite = np.where(np.isfinite(x), x, np.nan)
-        mean = np.nanmean(finite, axis=axes, keepdims=True)
-        std = np.nanstd(finite, axis=axes, keepdims=True)
-        # A constant feature (e.g. reverb on every training clip) carries no information.
-        std = np.where(std > 1e-6, std, 1.0)
-        self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.std.copy_(torch.as_tensor(std, dtype=torch.float32))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.log:
-            x = torch.log(x + 1.0)
-        return torch.clamp((x - self.mean) / self.std, -CLIP, CLIP)
-
-
-class ConvSummary(nn.Module):
-    """Conv1d -> ReLU -> max-pool -> dropout, twice, then a third conv averaged over time."""
-
-    def __init__(self, channels: int, width: int, dropout: float) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv1d(channels, width, kernel_size=5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool1d(4),
-            nn.Dropout(dropout),
-            nn.Conv1d(width, width, kernel_size=5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool1d(4),
-            nn.Dropout(dropout),
-            nn.Conv1d(width, width, kernel_size=3, padding=1),
-            nn.ReLU(),
-        )
-        self.out_features = width
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x).mean(dim=-1)
-
-
-class Branch(nn.Module):
-    """One output's network over all (standardised) inputs; returns shape (batch,)."""
-
     def __init__(
-        self, n_mfcc: int, n_chroma: int, n_steps: int, n_scalars: int, dropout: float
+        self,
+        n_mfcc: int = DEFAULT_CONFIG.n_mfcc,
+        n_chroma: int = DEFAULT_CONFIG.n_chroma,
+        n_scalars: int = len(SCALAR_NAMES),
+        n_steps: int = DEFAULT_CONFIG.n_steps,
+        chord_temperature: float = 20.0,
     ) -> None:
         super().__init__()
-        pool = 10  # centroid/rolloff summarised as 2-s means: 20 values per window
-        self.mfcc = ConvSummary(n_mfcc, 24, dropout)
-        self.chroma = ConvSummary(n_chroma, 16, dropout)
-        self.spectral = nn.Sequential(
-            nn.AvgPool1d(pool), nn.Flatten(), nn.Linear(2 * (n_steps // pool), 16), nn.ReLU()
+        self.n_steps = n_steps
+        if n_chroma != 12:
+            raise ValueError("the harmony descriptors need 12 chroma classes")
+        profiles = np.concatenate([_rotations(KK_MAJOR), _rotations(KK_MINOR)])
+        profiles = profiles - profiles.mean(axis=1, keepdims=True)
+        profiles /= np.linalg.norm(profiles, axis=1, keepdims=True)
+        self.register_buffer("key_profiles", torch.as_tensor(profiles, dtype=torch.float32))
+        self.register_buffer("triads", torch.as_tensor(_triads(), dtype=torch.float32))
+        # Circular shift matrices for the interval content (lags 1..6 semitones).
+        shifts = np.stack([np.roll(np.eye(12), k, axis=1) for k in range(1, 7)])
+        self.register_buffer("shifts", torch.as_tensor(shifts, dtype=torch.float32))
+        # (24 keys, 12, 12): the mean chroma times rotations[k] is its profile relative to
+        # key k's tonic (scale degree 0 = tonic).
+        rotations = np.stack([np.roll(np.eye(12), k % 12, axis=0) for k in range(24)])
+        self.register_buffer("rotations", torch.as_tensor(rotations, dtype=torch.float32))
+        self.chord_temperature = chord_temperature
+        self.key_temperature = 20.0
+        self.pulse_lags = tuple(range(2, 21))
+        self.block_steps = 20
+        names = []
+        names += [f"mfcc{i}_mean" for i in range(n_mfcc)]
+        names += [f"mfcc{i}_std" for i in range(n_mfcc)]
+        names += [f"mfcc{i}_delta" for i in range(n_mfcc)]
+        names += [f"mfcc{i}_p{round(q * 100)}" for q in PERCENTILES for i in range(n_mfcc)]
+        for band in ("centroid", "rolloff"):
+            names += [f"log_{band}_{s}" for s in ("mean", "std", "delta")]
+            names += [f"log_{band}_p{round(q * 100)}" for q in PERCENTILES]
+        names += [f"chroma{i}_mean" for i in range(12)]
+        names += [f"chroma{i}_std" for i in range(12)]
+        names += ["key_major_max", "key_minor_max", "key_mode", "key_clarity"]
+        names += ["chord_major_share", "chord_clarity", "harmonic_change"]
+        names += [f"interval{k}" for k in range(1, 7)]
+        names += ["chroma_flatness"]
+        names += [f"degree{i}_major_key" for i in range(12)]
+        names += [f"degree{i}_minor_key" for i in range(12)]
+        names += ["pulse_clarity", "pulse_mean"]
+        names += [f"chordrel{i}_major" for i in range(12)]
+        names += [f"chordrel{i}_minor" for i in range(12)]
+        names += ["local_mode_mean", "local_mode_std", "local_key_agreement"]
+        names += [f"frame_interval{k}" for k in range(1, 7)]
+        names += (
+            list(SCALAR_NAMES)
+            if n_scalars == len(SCALAR_NAMES)
+            else [f"scalar{i}" for i in range(n_scalars)]
         )
-        self.scalars = nn.Sequential(nn.Linear(n_scalars, 16), nn.ReLU())
-        width = self.mfcc.out_features + self.chroma.out_features + 16 + 16
-        self.head = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(width, 32), nn.ReLU(), nn.Linear(32, 1), nn.Tanh()
-        )
+        self.names: tuple[str, ...] = tuple(names)
+        self.n_features = len(names)
+
+    def _stats(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Mean, std, mean |delta| and percentiles over the last axis of (batch, c, time)."""
+        mean = x.mean(dim=-1)
+        std = torch.sqrt(((x - mean.unsqueeze(-1)) ** 2).mean(dim=-1) + EPS)
+        delta = (x[..., 1:] - x[..., :-1]).abs().mean(dim=-1)
+        ordered, _ = torch.sort(x, dim=-1)
+        quantiles = [ordered[..., round(q * (self.n_steps - 1))] for q in PERCENTILES]
+        return [mean, std, delta, *quantiles]
 
     def forward(
         self,
@@ -124,51 +153,207 @@ class Branch(nn.Module):
         spectral: torch.Tensor,
         scalars: torch.Tensor,
     ) -> torch.Tensor:
-        summary = torch.cat(
-            [self.mfcc(mfcc), self.chroma(chroma), self.spectral(spectral), self.scalars(scalars)],
-            dim=1,
+        m_mean, m_std, m_delta, *m_q = self._stats(mfcc)
+        log_spec = torch.log(torch.clamp(spectral, min=0.0) + 1.0)
+        s_mean, s_std, s_delta, *s_q = self._stats(log_spec)
+        spec = []
+        for band in range(2):
+            spec += [s_mean[:, band : band + 1], s_std[:, band : band + 1]]
+            spec += [s_delta[:, band : band + 1]]
+            spec += [q[:, band : band + 1] for q in s_q]
+
+        chroma = torch.clamp(chroma, min=0.0)
+        c_mean = chroma.mean(dim=-1)
+        c_std = torch.sqrt(((chroma - c_mean.unsqueeze(-1)) ** 2).mean(dim=-1) + EPS)
+        # Key: Pearson correlation of the mean chroma with the 24 key profiles.
+        centred = c_mean - c_mean.mean(dim=1, keepdim=True)
+        centred = centred / (torch.sqrt((centred**2).sum(dim=1, keepdim=True)) + EPS)
+        key = centred @ self.key_profiles.T  # (batch, 24)
+        major_max = key[:, :12].max(dim=1).values
+        minor_max = key[:, 12:].max(dim=1).values
+        top2 = torch.topk(key, 2, dim=1).values
+        key_feats = [major_max, minor_max, major_max - minor_max, top2[:, 0] - top2[:, 1]]
+        # Chords: per-step cosine similarity with 24 triads, soft-assigned.
+        frames = chroma.transpose(1, 2)  # (batch, time, 12)
+        unit = frames / (torch.sqrt((frames**2).sum(dim=-1, keepdim=True)) + EPS)
+        similarity = unit @ self.triads.T  # (batch, time, 24)
+        assignment = torch.softmax(similarity * self.chord_temperature, dim=-1)
+        chord_major = assignment[..., :12].sum(dim=-1).mean(dim=1)
+        chord_clarity = similarity.max(dim=-1).values.mean(dim=1)
+        change = 1.0 - (unit[:, 1:] * unit[:, :-1]).sum(dim=-1).mean(dim=1)
+        # Interval content of the mean chroma (key-invariant), lags 1..6.
+        norm = (c_mean**2).sum(dim=1, keepdim=True) + EPS
+        intervals = (
+            torch.stack([(c_mean * (c_mean @ self.shifts[k])).sum(dim=1) for k in range(6)], dim=1)
+            / norm
         )
-        return self.head(summary).squeeze(1)
+        flatness = torch.exp(torch.log(c_mean + EPS).mean(dim=1)) / (c_mean.mean(dim=1) + EPS)
+        # Scale-degree profile: the mean chroma rotated to the tonic of the best major key
+        # and of the best minor key (soft argmax over keys), normalised to sum 1.
+        share = c_mean / (c_mean.sum(dim=1, keepdim=True) + EPS)
+        relative = torch.einsum("bi,kij->bkj", share, self.rotations)  # (batch, 24, 12)
+        w_major = torch.softmax(key[:, :12] * self.key_temperature, dim=1)
+        w_minor = torch.softmax(key[:, 12:] * self.key_temperature, dim=1)
+        degrees_major = (w_major.unsqueeze(-1) * relative[:, :12]).sum(dim=1)
+        degrees_minor = (w_minor.unsqueeze(-1) * relative[:, 12:]).sum(dim=1)
+        # Chord roots relative to the key's tonic (soft over the 24 keys): how often each
+        # major and each minor triad on scale degree 0..11 sounds (I, IV, V, vi, ...).
+        chords = assignment.mean(dim=1)  # (batch, 24): 12 major then 12 minor triads
+        w_key = torch.softmax(key * self.key_temperature, dim=1)  # (batch, 24)
+        rel_major = torch.einsum("bi,kij->bkj", chords[:, :12], self.rotations)
+        rel_minor = torch.einsum("bi,kij->bkj", chords[:, 12:], self.rotations)
+        chord_degrees = [
+            (w_key.unsqueeze(-1) * rel_major).sum(dim=1),
+            (w_key.unsqueeze(-1) * rel_minor).sum(dim=1),
+        ]
+        # Local keys: key correlations of 2-s block means; mode and agreement with the window.
+        blocks = nn.functional.avg_pool1d(chroma, self.block_steps)  # (batch, 12, blocks)
+        blocks = blocks - blocks.mean(dim=1, keepdim=True)
+        blocks = blocks / (torch.sqrt((blocks**2).sum(dim=1, keepdim=True)) + EPS)
+        local = torch.einsum("bct,kc->bkt", blocks, self.key_profiles)  # (batch, 24, blocks)
+        local_mode = local[:, :12].max(dim=1).values - local[:, 12:].max(dim=1).values
+        local_w = torch.softmax(local * self.key_temperature, dim=1)
+        agreement = (local_w * w_key.unsqueeze(-1)).sum(dim=1).mean(dim=1)
+        local_mode_std = torch.sqrt(
+            ((local_mode - local_mode.mean(dim=1, keepdim=True)) ** 2).mean(dim=1) + EPS
+        )
+        local_feats = [local_mode.mean(dim=1), local_mode_std, agreement]
+        # Interval content of each step's chroma (simultaneous intervals), averaged.
+        frame_power = (unit**2).sum(dim=-1) + EPS  # (batch, time)
+        frame_intervals = torch.stack(
+            [((unit @ self.shifts[k]) * unit).sum(dim=-1) / frame_power for k in range(6)],
+            dim=2,
+        ).mean(dim=1)
+        # Pulse: autocorrelation of the loudness (MFCC 0) changes over lags 0.2-2 s.
+        energy = mfcc[:, 0]
+        onset = torch.relu(energy[:, 1:] - energy[:, :-1])
+        onset = onset - onset.mean(dim=1, keepdim=True)
+        power = (onset * onset).mean(dim=1) + EPS
+        lags = [(onset[:, lag:] * onset[:, :-lag]).mean(dim=1) / power for lag in self.pulse_lags]
+        lagged = torch.stack(lags, dim=1)
+        pulse = [lagged.max(dim=1).values, lagged.mean(dim=1)]
+
+        columns = [m_mean, m_std, m_delta, *m_q, *spec, c_mean, c_std]
+        columns += [torch.stack(key_feats, dim=1)]
+        columns += [torch.stack([chord_major, chord_clarity, change], dim=1)]
+        columns += [intervals, flatness.unsqueeze(1), degrees_major, degrees_minor]
+        columns += [torch.stack(pulse, dim=1), *chord_degrees]
+        columns += [torch.stack(local_feats, dim=1), frame_intervals, scalars]
+        return torch.cat(columns, dim=1)
+
+
+class Standardize(nn.Module):
+    """``(x - mean) / std`` per feature with stored statistics, clipped to +-:data:`CLIP`.
+
+    Non-finite inputs (e.g. the -inf LUFS of silence) map to the clip bounds or 0.
+    """
+
+    def __init__(self, n_features: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(1, n_features))
+        self.register_buffer("std", torch.ones(1, n_features))
+
+    def fit(self, x: np.ndarray) -> None:
+        """Set the statistics from training vectors ``x`` (rows)."""
+        x = np.where(np.isfinite(x), x, np.nan).astype(np.float64)
+        mean = np.nan_to_num(np.nanmean(x, axis=0, keepdims=True))
+        std = np.nan_to_num(np.nanstd(x, axis=0, keepdims=True))
+        # A constant feature (e.g. reverb on every training clip) carries no information.
+        std = np.where(std > 1e-6, std, 1.0)
+        self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.std.copy_(torch.as_tensor(std, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = torch.clamp((x - self.mean) / self.std, -CLIP, CLIP)
+        return torch.where(torch.isnan(z), torch.zeros_like(z), z)
+
+
+class Branch(nn.Module):
+    """One output's MLP over the standardised pooled vector.
+
+    ``hidden == 0`` makes it linear. Returns (output in [-1, 1] of shape (batch,),
+    hidden activations of shape (batch, hidden or n_features)).
+    """
+
+    def __init__(self, n_features: int, hidden: int, dropout: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        if hidden > 0:
+            self.body: nn.Module = nn.Sequential(nn.Linear(n_features, hidden), nn.GELU())
+            width = hidden
+        else:
+            self.body = nn.Identity()
+            width = n_features
+        self.width = width
+        self.out = nn.Linear(width, 1)
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(self.dropout(z))
+        return torch.tanh(self.out(self.dropout(h)).squeeze(1)), h
 
 
 class EmotionNet(nn.Module):
-    """Valence and arousal branches over shared input standardisation.
+    """Pooling, standardisation, a valence branch, an arousal branch and a GEMS head.
 
     Parameters
     ----------
-    n_mfcc, n_chroma, n_steps : int
-        Input sizes, from the feature configuration.
-    n_scalars : int
-        Number of song-level scalars.
+    hidden : int
+        Width of each branch's hidden layer (0: linear branches).
     dropout : float
-        Dropout probability after each pooling and before each head.
+        Dropout on the standardised vector and on each hidden layer.
+    exclude : sequence of str
+        Pooled statistics whose names start with one of these are not used (ablations).
     """
 
     def __init__(
         self,
         n_mfcc: int = DEFAULT_CONFIG.n_mfcc,
         n_chroma: int = DEFAULT_CONFIG.n_chroma,
-        n_steps: int = DEFAULT_CONFIG.n_steps,
         n_scalars: int = len(SCALAR_NAMES),
+        hidden: int = 32,
         dropout: float = 0.3,
+        exclude: Sequence[str] = (),
     ) -> None:
         super().__init__()
-        self.standardize = nn.ModuleDict(
-            {
-                "mfcc": Standardize(n_mfcc, sequence=True),
-                "chroma": Standardize(n_chroma, sequence=True),
-                "spectral": Standardize(2, sequence=True, log=True),
-                "scalars": Standardize(n_scalars, sequence=False),
-            }
-        )
-        sizes = (n_mfcc, n_chroma, n_steps, n_scalars, dropout)
-        self.valence = Branch(*sizes)
-        self.arousal = Branch(*sizes)
+        self.pooling = Pooling(n_mfcc, n_chroma, n_scalars)
+        keep = [i for i, n in enumerate(self.pooling.names) if not n.startswith(tuple(exclude))]
+        self.register_buffer("keep", torch.as_tensor(keep, dtype=torch.long))
+        self.names = tuple(self.pooling.names[i] for i in keep)
+        n = len(keep)
+        self.standardize = Standardize(n)
+        self.valence = Branch(n, hidden, dropout)
+        self.arousal = Branch(n, hidden, dropout)
+        self.gems = nn.Linear(self.valence.width + self.arousal.width, N_GEMS)
+        # Training-only parameters (not in the exported outputs): the 4Q logit scale per
+        # axis and Emotify's affine map (offset, scale) per axis from output to its
+        # standardised targets.
+        self.log_sign_scale = nn.Parameter(torch.full((2,), float(np.log(4.0))))
+        self.emotify_map = nn.Parameter(torch.tensor([[0.0, 0.0], [2.0, 2.0]]))
 
-    def fit_standardization(self, inputs: Mapping[str, np.ndarray]) -> None:
-        """Set every input's mean/std from the training windows ``inputs`` (keyed by name)."""
-        for name in INPUT_NAMES:
-            self.standardize[name].fit(inputs[name])
+    @torch.no_grad()
+    def pool(self, inputs: Mapping[str, np.ndarray], batch: int = 512) -> np.ndarray:
+        """Pooled (windows, n_features) vectors of raw window ``inputs`` keyed by name."""
+        n = len(inputs[INPUT_NAMES[0]])
+        parts = []
+        for start in range(0, n, batch):
+            x = [
+                torch.from_numpy(np.asarray(inputs[k][start : start + batch])) for k in INPUT_NAMES
+            ]
+            parts.append(self.pooling(*x).numpy())
+        return np.concatenate(parts) if parts else np.zeros((0, self.pooling.n_features))
+
+    def fit_standardization(self, data: np.ndarray | Mapping[str, np.ndarray]) -> None:
+        """Set the standardisation from training windows: pooled vectors, or raw inputs
+        keyed by name (pooled here)."""
+        pooled = self.pool(data) if isinstance(data, Mapping) else data
+        self.standardize.fit(pooled[:, self.keep.numpy()])
+
+    def head(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(valence, arousal, GEMS logits) from pooled vectors."""
+        z = self.standardize(pooled.index_select(1, self.keep))
+        valence, hv = self.valence(z)
+        arousal, ha = self.arousal(z)
+        return valence, arousal, self.gems(torch.cat([hv, ha], dim=1))
 
     def forward(
         self,
@@ -177,12 +362,38 @@ class EmotionNet(nn.Module):
         spectral: torch.Tensor,
         scalars: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (valence, arousal), each of shape (batch,) in [-1, 1]."""
-        x = [
-            self.standardize[name](value)
-            for name, value in zip(INPUT_NAMES, (mfcc, chroma, spectral, scalars), strict=True)
-        ]
-        return self.valence(*x), self.arousal(*x)
+        """Return valence and arousal, each (batch,) in [-1, 1]."""
+        valence, arousal, _ = self.head(self.pooling(mfcc, chroma, spectral, scalars))
+        return valence, arousal
+
+    @torch.no_grad()
+    def gems_shares(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Predicted GEMS shares (batch, 9) from pooled vectors (training-side only)."""
+        return torch.softmax(self.head(pooled)[2], dim=1)
+
+
+class Ensemble(nn.Module):
+    """Mean of several :class:`EmotionNet` members' outputs, pooling once."""
+
+    def __init__(self, members: Sequence[EmotionNet]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+        self.pooling = members[0].pooling
+
+    def forward(
+        self,
+        mfcc: torch.Tensor,
+        chroma: torch.Tensor,
+        spectral: torch.Tensor,
+        scalars: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        pooled = self.pooling(mfcc, chroma, spectral, scalars)
+        outputs = [m.head(pooled) for m in self.members]
+        valence = torch.stack([o[0] for o in outputs]).mean(dim=0)
+        arousal = torch.stack([o[1] for o in outputs]).mean(dim=0)
+        return valence, arousal
 
 
 def example_inputs(batch: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:

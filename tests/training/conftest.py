@@ -72,6 +72,30 @@ def write_emotify(root: Path, n_tracks: int, seconds: float = 8.0) -> Path:
     return root
 
 
+def write_fourq(root: Path, n_songs: int, seconds: float = 8.0) -> Path:
+    """A 4Q-like folder: ``audio/<Song>.mp3`` and ``metadata.csv``; quadrants cycle Q1..Q4,
+    and songs come in pairs by the same artist."""
+    (root / "audio").mkdir(parents=True)
+    header = ["Song", "Artist", "Title", "Quadrant", "PQuad", "MoodsStr", "GenresStr"]
+    with open(root / "metadata.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for k in range(n_songs):
+            song = f"MT{k:010d}"
+            sf.write(
+                root / "audio" / f"{song}.mp3",
+                synth_clip(k + 1, seconds, seed=100 + k),
+                SAMPLE_RATE,
+                format="MP3",
+                subtype="MPEG_LAYER_III",
+            )
+            quadrant = f"Q{k % 4 + 1}"
+            writer.writerow(
+                [song, f"Artist {k // 2}", f"Title {k}", quadrant, 0.75, "Calm", "Pop/Rock; Jazz"]
+            )
+    return root
+
+
 def random_features(n_steps: int, seed: int) -> Features:
     """Features of plausible scale without any audio (fast)."""
     rng = np.random.default_rng(seed)
@@ -90,9 +114,10 @@ def random_features(n_steps: int, seed: int) -> Features:
 
 @pytest.fixture(scope="session")
 def mini_datasets(tmp_path_factory) -> Path:
-    """A datasets root holding an 8-clip synthesized ``emotify/``."""
+    """A datasets root holding an 8-clip synthesized ``emotify/`` and an 8-clip ``4q/``."""
     root = tmp_path_factory.mktemp("datasets")
     write_emotify(root / "emotify", n_tracks=8)
+    write_fourq(root / "4q", n_songs=8)
     return root
 
 

@@ -13,8 +13,14 @@ from training.fit import TrainConfig
 
 
 def test_card_passes_the_contract_check(tmp_path):
-    items = {"emotify": [Item("emotify/1", Path("1.mp3"), 0.1, -0.2, genre="pop")]}
-    summary = {"network": {"valence": {"pearson_r": {"mean": 0.5, "std": 0.1}}}}
+    items = {
+        "emotify": [Item("emotify/1", Path("1.mp3"), 0.1, -0.2, genre="pop")],
+        "4q": [Item("4q/a", Path("a.mp3"), quadrant=2, artist="x", genre="Jazz")],
+    }
+    summary = {
+        "emotify": {"network": {"valence_r": {"mean": 0.5, "std": 0.1}}},
+        "4q": {"network": {"quadrant_accuracy": {"mean": 0.6, "std": 0.05}}},
+    }
     card = build_card(
         name="m",
         version="0.0.1",
@@ -32,3 +38,5 @@ def test_card_passes_the_contract_check(tmp_path):
     assert loaded["data"]["datasets"]["emotify"]["groups"] == {"pop": 1}
     assert loaded["evaluation"]["metrics"] == summary
     assert [o["name"] for o in loaded["outputs"]] == ["valence", "arousal"]
+    assert loaded["data"]["datasets"]["4q"]["quadrants"] == {"Q2": 1}
+    assert "means over its windows" in loaded["aggregation"]

@@ -11,6 +11,7 @@ from app.features import extract
 from app.features.windows import windows
 from app.model import EmotionModel
 from training.cli import main
+from training.export import PARITY_ATOL
 
 
 def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, capsys):
@@ -28,6 +29,10 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
         "2",
         "--epochs",
         "2",
+        "--hidden",
+        "8",
+        "--ensemble",
+        "1",
         "--cache",
         str(tmp_path / "cache"),
         "--jobs",
@@ -38,9 +43,16 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     folder = out / "tiny-0.0.1"
     assert sorted(p.name for p in out.iterdir()) == ["tiny-0.0.1"]
     card = json.loads((folder / "card.json").read_text())
-    assert card["onnx"]["parity_max_abs_diff"] <= 1e-5
+    assert card["onnx"]["parity_max_abs_diff"] <= PARITY_ATOL
     assert card["data"]["datasets"]["emotify"]["songs"] == 8
-    assert "baseline_ridge" in capsys.readouterr().out
+    assert card["data"]["datasets"]["4q"]["songs"] == 8
+    assert set(card["evaluation"]["metrics"]) == {"emotify", "4q"}
+    out = capsys.readouterr().out
+    assert "baseline_ridge" in out and "baseline_logistic" in out
+    page = (folder / "card.md").read_text()
+    assert "cv_emotify_scatter.png" in page and "cv_valence_arousal_plane.png" in page
+    for png in ("cv_emotify_scatter.png", "cv_valence_arousal_plane.png"):
+        assert (folder / png).read_bytes()[:4] == b"\x89PNG"
 
     model = EmotionModel(folder)
     clip = windows(extract(decode(mini_datasets / "emotify" / "audio" / "3.mp3").samples))
@@ -51,3 +63,20 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     # A second run reads every feature from the cache and replaces the model.
     assert main([*args, "--epochs", "1"]) == 0
     assert json.loads((folder / "card.json").read_text())["training"]["epochs"] == 1
+
+
+def test_datasets_default_to_those_present_and_a_csv_can_be_added(mini_datasets, tmp_path):
+    from training.cli import load_items, parse_args
+
+    listing = tmp_path / "clips.csv"
+    audio = mini_datasets / "emotify" / "audio"
+    listing.write_text(f"path,valence,arousal\n{audio / '1.mp3'},7,3\n{audio / '2.mp3'},2,8\n")
+    args = parse_args(
+        ["--data", str(mini_datasets), "--csv", str(listing), "--csv-scale", "1", "9"]
+    )
+    assert args.datasets == ["emotify", "4q"]
+    items = load_items(args)
+    assert [len(items[k]) for k in ("emotify", "4q", "csv")] == [8, 8, 2]
+    assert (items["csv"][0].valence, items["csv"][0].arousal) == (0.5, -0.5)
+    only = parse_args(["--data", str(mini_datasets), "--datasets", "4q"])
+    assert list(load_items(only)) == ["4q"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from training.datasets import DATASETS, dataset, load
 from training.datasets.emotify import CATEGORIES, WARRINER_NORMS, valence_arousal
 
-from .conftest import GENRES, write_emotify
+from .conftest import GENRES, write_emotify, write_fourq
 
 
 def test_targets_follow_the_readme_formula():
@@ -61,3 +62,22 @@ def test_real_emotify_matches_the_readme(shared_datasets):
     assert -0.35 < valence.min() < -0.25 and 0.55 < valence.max() < 0.65
     assert arousal.min() > -0.55 and arousal.max() < 0.15
     assert all(i.path.is_file() for i in items)
+
+
+def test_fourq_loader_reads_quadrants_artists_and_genres(tmp_path):
+    write_fourq(tmp_path / "4q", n_songs=4, seconds=1.5)
+    items = load("4q", tmp_path)
+    assert [i.quadrant for i in items] == [1, 2, 3, 4]
+    assert [i.group for i in items] == ["artist:Artist 0"] * 2 + ["artist:Artist 1"] * 2
+    assert items[0].key == "4q/MT0000000000" and items[0].genre == "Pop/Rock"
+    assert items[0].valence is None and items[0].path.is_file()
+    items[1].path.unlink()
+    with pytest.raises(FileNotFoundError, match="MT0000000001"):
+        load("4q", tmp_path)
+
+
+def test_real_fourq_is_balanced(shared_datasets):
+    items = load("4q", shared_datasets)
+    assert len(items) == 540
+    assert sorted(Counter(i.quadrant for i in items).values()) == [135] * 4
+    assert len({i.group for i in items}) > 400

@@ -8,8 +8,15 @@ import pytest
 import torch
 
 from training.card import contract
-from training.export import PARITY_ATOL, ParityError, check_parity, export_onnx, parity
-from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, example_inputs
+from training.export import (
+    GRAPH_OUTPUTS,
+    PARITY_ATOL,
+    ParityError,
+    check_parity,
+    export_onnx,
+    parity,
+)
+from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, Ensemble, example_inputs
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +45,13 @@ def test_graph_has_the_contract_names_and_a_dynamic_batch(exported):
     assert [(i.name, i.shape) for i in session.get_inputs()] == [
         (i["name"], i["shape"]) for i in card["inputs"]
     ]
-    assert [o.name for o in session.get_outputs()] == list(OUTPUT_NAMES)
+    assert [o.name for o in session.get_outputs()] == list(GRAPH_OUTPUTS)
+    assert [o["name"] for o in card["outputs"]] == list(GRAPH_OUTPUTS)
     for batch in (1, 5):
         feed = {k: v.numpy() for k, v in example_inputs(batch).items()}
-        valence, arousal = session.run(list(OUTPUT_NAMES), feed)
+        valence, arousal = session.run(list(GRAPH_OUTPUTS), feed)
         assert valence.shape == arousal.shape == (batch,)
+    assert GRAPH_OUTPUTS == OUTPUT_NAMES == ("valence", "arousal")
 
 
 def test_parity_failure_is_reported(exported):
@@ -50,9 +59,22 @@ def test_parity_failure_is_reported(exported):
     other = EmotionNet()
     other.load_state_dict(net.state_dict())
     with torch.no_grad():
-        other.valence.head[-2].bias.add_(0.5)
+        other.valence.out.bias.add_(0.5)
     inputs = {k: v.numpy() for k, v in example_inputs(3).items()}
     assert parity(other, path, inputs) > 0.01
     with pytest.raises(ParityError):
         check_parity(other, path, inputs)
     assert set(inputs) == set(INPUT_NAMES) and np.isfinite(parity(net, path, inputs))
+
+
+def test_an_ensemble_exports_as_one_graph(tmp_path):
+    members = []
+    for seed in range(2):
+        torch.manual_seed(seed)
+        net = EmotionNet(hidden=4)
+        net.fit_standardization({k: v.numpy() for k, v in example_inputs(16, seed=1).items()})
+        members.append(net)
+    ensemble = Ensemble(members).eval()
+    export_onnx(ensemble, tmp_path / "model.onnx")
+    inputs = {k: v.numpy() for k, v in example_inputs(4, seed=7).items()}
+    assert check_parity(ensemble, tmp_path / "model.onnx", inputs) <= PARITY_ATOL

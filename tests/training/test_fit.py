@@ -1,104 +1,131 @@
-"""Folds, per-song prediction, metrics and cross-validation (on synthetic features)."""
+"""Folds, per-song prediction, metrics and joint cross-validation (on synthetic features)."""
 
 from __future__ import annotations
-
-from dataclasses import fields, replace
 
 import numpy as np
 import pytest
 import torch
 
-from app.features.windows import SCALAR_NAMES, Windows
 from training.datasets import Item
 from training.fit import (
-    MODELS,
     TrainConfig,
     cross_validate,
-    jitter_loudness,
+    emotify_metrics,
+    fourq_metrics,
     make_songs,
-    metrics,
+    metrics_of,
+    models_of,
     predict_songs,
+    quadrant_of,
     split_folds,
+    to_emotify_scale,
     train_network,
 )
+from training.network import INPUT_NAMES
 
 from .conftest import GENRES, random_features
 
-TINY = TrainConfig(epochs=1, batch_size=8)
+TINY = TrainConfig(epochs=2, batch_size=16, hidden=8, ensemble=1)
 
 
 @pytest.fixture(scope="module")
 def songs():
     rng = np.random.default_rng(0)
-    items = [
-        Item(f"fake/{k}", None, *rng.uniform(-0.5, 0.5, 2), genre=GENRES[k % 4]) for k in range(12)
+    emotify = [
+        Item(
+            f"emotify/{k}",
+            None,
+            *rng.uniform(-0.5, 0.5, 2),
+            gems=tuple(rng.dirichlet(np.ones(9))),
+            genre=GENRES[k % 4],
+        )
+        for k in range(12)
     ]
-    return make_songs(items, [random_features(150 + 60 * k, seed=k) for k in range(12)])
+    fourq = [
+        Item(f"4q/{k}", None, quadrant=k % 4 + 1, artist=f"a{k // 2}", genre="Pop")
+        for k in range(16)
+    ]
+    features = [random_features(150 + 60 * (k % 6), seed=k) for k in range(28)]
+    return make_songs(emotify + fourq, features)
 
 
-def test_songs_carry_windows_targets_and_summaries(songs):
+def test_songs_carry_windows_crops_and_labels(songs):
     assert [len(s.windows) for s in songs[:3]] == [1, 2, 2]
-    assert songs[0].summary.shape == (20 + 12 + 2 + 11,)
-    assert songs[0].target.dtype == np.float32
+    assert len(songs[2].train_pooled) > len(songs[2].windows)  # crops hop 2 s, windows 10 s
+    assert songs[0].pooled.shape[0] == len(songs[0].windows)
+    assert songs[0].dataset == "emotify" and np.isfinite(songs[0].gems).all()
+    four = songs[12]
+    assert four.dataset == "4q" and four.quadrant == 1 and np.isnan(four.target).all()
+    assert four.group == "artist:a0" and four.stratum == "4q:Q1"
 
 
-def test_folds_partition_songs_and_balance_groups(songs):
-    folds = split_folds(songs, 3, seed=0)
+def test_folds_partition_songs_and_keep_artists_together(songs):
+    folds = split_folds(songs, 2, seed=0)
     tests = np.concatenate([test for _, test in folds])
     assert sorted(tests) == list(range(len(songs)))
     for train, test in folds:
-        assert not set(train) & set(test)
-        assert sorted(songs[i].group for i in test) == sorted(GENRES)
+        assert not {songs[i].group for i in train} & {songs[i].group for i in test}
+        assert {songs[i].dataset for i in test} == {"emotify", "4q"}
 
 
-def test_song_prediction_is_the_mean_of_its_windows(songs):
-    net = train_network(songs[:4], TINY)
+def test_song_prediction_is_the_mean_of_the_graphs_window_outputs(songs):
+    net = train_network(songs[:20], TINY)
     song = songs[5]
-    per_window = np.stack([predict_songs(net, [s])[0] for s in split_windows(song)])
-    assert predict_songs(net, [song])[0] == pytest.approx(per_window.mean(axis=0), abs=1e-6)
+    raw = {k: torch.from_numpy(v) for k, v in song.windows.inputs().items()}
+    with torch.no_grad():
+        valence, arousal = net(*(raw[n] for n in INPUT_NAMES))
+    expected = [valence.mean().item(), arousal.mean().item()]
+    assert predict_songs(net, [song])[0] == pytest.approx(expected, abs=1e-5)
+    gems = net.gems_shares(torch.from_numpy(song.pooled))
+    assert torch.allclose(gems.sum(1), torch.ones(len(song.windows)), atol=1e-5)
 
 
-def split_windows(song):
-    """One pseudo-song per window of ``song``."""
-    w = song.windows
-    return [
-        replace(song, windows=Windows(*(getattr(w, f.name)[i : i + 1] for f in fields(w))))
-        for i in range(len(w))
-    ]
+def test_emotify_scale_map_is_increasing(songs):
+    net = train_network(songs, TINY)
+    mapped = to_emotify_scale(net, np.array([[-0.5, -0.5], [0.5, 0.5]]))
+    assert np.all(mapped[1] > mapped[0])
 
 
 def test_metrics_of_known_predictions():
     truth = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
-    result = metrics(truth, truth * 2)
-    assert result["valence"]["pearson_r"] == pytest.approx(1.0)
-    assert result["valence"]["rmse"] == pytest.approx(np.sqrt(5 / 3))
-    assert result["valence"]["r2"] == pytest.approx(1 - 5 / 2)
-    constant = metrics(truth, np.ones_like(truth))
-    assert constant["arousal"]["pearson_r"] is None
+    result = emotify_metrics(truth, truth * 2)
+    assert result["valence_r"] == pytest.approx(1.0)
+    assert result["valence_rmse"] == pytest.approx(np.sqrt(5 / 3))
+    assert result["valence_r2"] == pytest.approx(1 - 5 / 2)
+    assert emotify_metrics(truth, np.ones_like(truth))["arousal_r"] is None
+
+    quadrants = np.array([1, 2, 3, 4])
+    perfect = np.array([[0.5, 0.5], [-0.5, 0.2], [-0.1, -0.3], [0.2, -0.9]])
+    scored = fourq_metrics(quadrants, perfect)
+    assert scored == {"valence_auc": 1.0, "arousal_auc": 1.0, "quadrant_accuracy": 1.0}
+    flipped = fourq_metrics(quadrants, -perfect)
+    assert flipped["valence_auc"] == 0.0 and flipped["quadrant_accuracy"] == 0.0
+    assert list(quadrant_of([0.0, -1, -1, 1], [0.0, 1, -1, -1])) == [1, 2, 3, 4]
 
 
-def test_cross_validation_reports_every_model(songs):
+def test_cross_validation_reports_every_model_per_dataset(songs):
     cv = cross_validate(songs, 2, TINY, seed=0)
     summary = cv.summary()
-    assert set(summary) == set(MODELS)
-    assert summary["baseline_mean"]["valence"]["pearson_r"]["mean"] is None
-    for model in ("network", "baseline_ridge"):
-        for output in ("valence", "arousal"):
-            assert set(summary[model][output]) == {"pearson_r", "r2", "rmse"}
-            assert np.isfinite(summary[model][output]["rmse"]["mean"])
-    assert all(len(cv.fold_metrics[m]) == 2 for m in MODELS)
+    assert set(summary) == {"emotify", "4q"}
+    for dataset in summary:
+        assert set(summary[dataset]) == set(models_of(dataset))
+        for model in models_of(dataset):
+            assert set(summary[dataset][model]) == set(metrics_of(dataset))
+    assert summary["emotify"]["baseline_mean"]["valence_r"]["mean"] is None
+    assert np.isfinite(summary["emotify"]["network"]["arousal_rmse"]["mean"])
+    assert summary["4q"]["baseline_mean"]["valence_auc"]["mean"] == pytest.approx(0.5)
+    assert cv.predictions["4q"]["network"].shape == (16, 2)
+    assert cv.emotify_scale.shape == (12, 2)
 
 
 def test_training_is_reproducible(songs):
-    first = predict_songs(train_network(songs[:6], TINY, seed=3), songs[6:])
-    second = predict_songs(train_network(songs[:6], TINY, seed=3), songs[6:])
+    first = predict_songs(train_network(songs[:20], TINY, seed=3), songs[20:])
+    second = predict_songs(train_network(songs[:20], TINY, seed=3), songs[20:])
     assert np.array_equal(first, second)
 
 
-def test_loudness_jitter_touches_only_loudness():
-    scalars = torch.zeros(500, len(SCALAR_NAMES))
-    jittered = jitter_loudness(scalars, 6.0, torch.Generator().manual_seed(0))
-    column = SCALAR_NAMES.index("loudness_lufs")
-    assert torch.all(scalars == 0)
-    assert torch.all(jittered[:, column].abs() <= 6.0) and jittered[:, column].std() > 2.0
-    assert torch.all(torch.cat([jittered[:, :column], jittered[:, column + 1 :]], 1) == 0)
+def test_an_ensemble_averages_its_members(songs):
+    config = TrainConfig(epochs=1, batch_size=16, hidden=4, ensemble=2)
+    ensemble = train_network(songs, config, seed=1)
+    members = [predict_songs(m, songs[:3]) for m in ensemble.members]
+    assert predict_songs(ensemble, songs[:3]) == pytest.approx(np.mean(members, axis=0))

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-DATASETS: tuple[str, ...] = ("emotify",)
-"""Datasets with a loader."""
+DATASETS: tuple[str, ...] = ("emotify", "4q", "emomusic", "deam", "pmemo")
+"""Datasets with a loader, named like their folders under the shared datasets root."""
+
+MODULES: dict[str, str] = {"4q": "fourq", "csv": "generic_csv"}
+"""Loader module of a dataset whose folder name is not a valid module name."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,9 @@ def dataset(name: str) -> ModuleType:
     ValueError
         If there is no such dataset.
     """
-    if name not in DATASETS:
+    if name not in DATASETS and name not in MODULES:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
-    return importlib.import_module(f"{__name__}.{name}")
+    return importlib.import_module(f"{__name__}.{MODULES.get(name, name)}")
 
 
 def load(name: str, datasets_root: Path) -> list[Item]:
