@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.limits import discard_body
 from app.api.problems import problem_response
-from app.api.workers import AnalysisWorker
+from app.api.workers import AnalysisWorker, WorkerCrashedError
 
 T = TypeVar("T")
 
@@ -41,11 +41,19 @@ class AnalysisPool:
         self._threads = ThreadPoolExecutor(size, thread_name_prefix="analysis")
 
     async def start(self) -> None:
-        """Start the processes and wait until every one is warmed up."""
-        self.workers = [AnalysisWorker(*self._worker_args) for _ in range(self.size)]
+        """Start the processes and wait until every one is warmed up.
+
+        The first process starts alone: on a cold start it compiles the numba kernels
+        into their on-disk cache, which the others then load (processes compiling the
+        same cache at once have crashed a fresh checkout). A process that dies while
+        starting is restarted once.
+        """
         loop = asyncio.get_running_loop()
+        self.workers = [AnalysisWorker(*self._worker_args)]
+        await loop.run_in_executor(self._threads, _wait_ready, self.workers[0])
+        self.workers += [AnalysisWorker(*self._worker_args) for _ in range(self.size - 1)]
         await asyncio.gather(
-            *(loop.run_in_executor(self._threads, w.wait_ready) for w in self.workers)
+            *(loop.run_in_executor(self._threads, _wait_ready, w) for w in self.workers[1:])
         )
         for worker in self.workers:
             self._free.put_nowait(worker)
@@ -117,3 +125,11 @@ class LoadShedding:
             return
         with self.pool.admit():
             await self.app(scope, receive, send)
+
+
+def _wait_ready(worker: AnalysisWorker) -> None:
+    """Wait for ``worker`` to start; once more if it died starting (it was restarted)."""
+    try:
+        worker.wait_ready()
+    except WorkerCrashedError:
+        worker.wait_ready()
