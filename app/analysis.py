@@ -90,7 +90,7 @@ class Analyzer:
     def __call__(self, source: Source) -> Emotion:
         """Analyse one file (path, bytes or binary file object)."""
         start = time.perf_counter()
-        mono, loudness, truncated = _decode_to_mono(source, self.max_duration_s)
+        mono, loudness, truncated = decode_to_mono(source, self.max_duration_s)
         decoded = time.perf_counter()
         emotion = self.analyse_samples(mono, loudness_lufs=loudness, truncated=truncated)
         emotion.timings_s["decode"] = decoded - start
@@ -128,7 +128,7 @@ class Analyzer:
         )
 
 
-def _decode_to_mono(source: Source, max_duration_s: float) -> tuple[np.ndarray, float, bool]:
+def decode_to_mono(source: Source, max_duration_s: float) -> tuple[np.ndarray, float, bool]:
     """Decode, measure loudness on all channels, and keep only the mono mix.
 
     The channels are freed before the features are computed, so a long stereo song

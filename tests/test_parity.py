@@ -13,9 +13,13 @@ import numpy as np
 import pytest
 
 from app.analysis import Analyzer
+from app.audio import decode
 from app.features import Features
+from app.features.config import SAMPLE_RATE
+from app.features.loudness import integrated_loudness
 from app.features.windows import windows
 from app.settings import Settings
+from tests.audio_fixtures import song, write
 
 training_features = pytest.importorskip("training.features")
 
@@ -47,3 +51,12 @@ def test_training_and_serving_features_are_identical(tmp_path, song_files, analy
     assert_same_features(cached, served)
     for name, array in windows(cached).inputs().items():
         np.testing.assert_array_equal(array, windows(served).inputs()[name], err_msg=name)
+
+
+def test_stereo_features_are_identical_and_measure_loudness_on_both_channels(tmp_path, analyzer):
+    y = song(8.0, 44100)
+    path = write(tmp_path / "stereo.flac", np.stack([y, 0.5 * np.roll(y, 300)], axis=1), 44100)
+    [computed] = training_features.extract_all([path], tmp_path / "cache", progress=False)
+    served = analyzer(path).features
+    assert_same_features(computed, served)
+    assert served.loudness_lufs == integrated_loudness(decode(path).samples, SAMPLE_RATE)

@@ -23,7 +23,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from app.audio import decode
+from app.analysis import decode_to_mono
 from app.features import DEFAULT_CONFIG, FeatureConfig, Features, Timbre, extract
 from app.settings import Settings
 
@@ -81,7 +81,8 @@ def load_features(file: Path) -> Features:
 def extract_file(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> Features:
     """Decode ``path`` and compute its features, exactly as the service does."""
     try:
-        return extract(decode(path, max_duration_s=MAX_DURATION_S).samples, config)
+        mono, loudness, _ = decode_to_mono(path, MAX_DURATION_S)
+        return extract(mono, config, loudness_lufs=loudness)
     except Exception as exc:
         exc.add_note(f"while extracting the features of {path}")
         raise

@@ -23,11 +23,6 @@ SILENCE_LUFS = ABSOLUTE_GATE_LUFS
 """Reported for audio with no block above the absolute gate (pyloudnorm says -inf)."""
 
 
-def k_weight(samples: np.ndarray, sr: int) -> np.ndarray:
-    """Apply pyloudnorm's K-weighting filters to each channel of ``samples`` (channels, n)."""
-    return scipy.signal.sosfilt(_k_weighting_sos(sr), samples.astype(np.float64), axis=-1)
-
-
 @lru_cache(maxsize=4)
 def _k_weighting_sos(sr: int) -> np.ndarray:
     """pyloudnorm's K-weighting stages at ``sr`` as second-order sections, gains included."""
@@ -44,7 +39,7 @@ CHUNK_SAMPLES = 1 << 20
 def _weighted_energy_at(samples: np.ndarray, sr: int, bounds: np.ndarray) -> np.ndarray:
     """Energy of the K-weighted signal before each sample index in sorted ``bounds``.
 
-    Equals ``np.cumsum(k_weight(samples, sr) ** 2, axis=-1)`` read at ``bounds - 1``
+    Equals the cumulative sum of the squared K-weighted signal read at ``bounds - 1``
     (0 at index 0), computed chunk by chunk.
     """
     sos = _k_weighting_sos(sr)
