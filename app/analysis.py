@@ -16,7 +16,7 @@ import numpy as np
 from app.audio import Source, decode
 from app.features import Features, extract
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
-from app.features.loudness import integrated_loudness
+from app.features.loudness import integrated_loudness_and_mix
 from app.features.windows import windows
 from app.model import EmotionModel
 
@@ -90,19 +90,31 @@ class Analyzer:
     def __call__(self, source: Source) -> Emotion:
         """Analyse one file (path, bytes or binary file object)."""
         start = time.perf_counter()
-        mono, loudness, truncated = decode_to_mono(source, self.max_duration_s)
+        decoded_audio = decode_to_mono(source, self.max_duration_s)
         decoded = time.perf_counter()
-        emotion = self.analyse_samples(mono, loudness_lufs=loudness, truncated=truncated)
+        emotion = self.analyse_samples(
+            decoded_audio.mono,
+            loudness_lufs=decoded_audio.loudness_lufs,
+            mono_loudness_lufs=decoded_audio.mono_loudness_lufs,
+            truncated=decoded_audio.truncated,
+        )
         emotion.timings_s["decode"] = decoded - start
         return emotion
 
     def analyse_samples(
-        self, samples: np.ndarray, *, loudness_lufs: float | None = None, truncated: bool = False
+        self,
+        samples: np.ndarray,
+        *,
+        loudness_lufs: float | None = None,
+        mono_loudness_lufs: float | None = None,
+        truncated: bool = False,
     ) -> Emotion:
         """Analyse decoded samples, shape (channels, n) at the analysis rate (see
-        :func:`app.features.extract` for ``loudness_lufs``)."""
+        :func:`app.features.extract` for the loudness arguments)."""
         start = time.perf_counter()
-        features = extract(samples, loudness_lufs=loudness_lufs)
+        features = extract(
+            samples, loudness_lufs=loudness_lufs, mono_loudness_lufs=mono_loudness_lufs
+        )
         featurised = time.perf_counter()
         cut = windows(features)
         prediction = self.model(cut)
@@ -128,14 +140,33 @@ class Analyzer:
         )
 
 
-def decode_to_mono(source: Source, max_duration_s: float) -> tuple[np.ndarray, float, bool]:
-    """Decode, measure loudness on all channels, and keep only the mono mix.
+@dataclass(frozen=True)
+class MonoAudio:
+    """A decoded song's mono mix at the analysis rate, with its loudness measurements.
+
+    Attributes
+    ----------
+    mono : (1, n) float32 samples
+    loudness_lufs : integrated loudness of all channels (the ``loudness_lufs`` feature)
+    mono_loudness_lufs : integrated loudness of the mix (what the timbral models normalise)
+    truncated : whether decoding stopped at the duration limit
+    """
+
+    mono: np.ndarray
+    loudness_lufs: float
+    mono_loudness_lufs: float
+    truncated: bool
+
+
+def decode_to_mono(source: Source, max_duration_s: float) -> MonoAudio:
+    """Decode, measure loudness on all channels and on their mix, keep only the mix.
 
     The channels are freed before the features are computed, so a long stereo song
     costs one channel's memory during the analysis.
     """
     audio = decode(source, max_duration_s=max_duration_s)
-    return audio.mono, integrated_loudness(audio.samples, audio.sample_rate), audio.truncated
+    loudness, mono_loudness = integrated_loudness_and_mix(audio.samples, audio.sample_rate)
+    return MonoAudio(audio.mono, loudness, mono_loudness, audio.truncated)
 
 
 def _warm_up_signal(seconds: float = 3.0) -> np.ndarray:

@@ -39,8 +39,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DATASETS = REPO / ".." / "shared" / "datasets"
 SEED_PYTHON = Path("/tmp/tmref/bin/python")
-TIMBRE = ("hardness", "depth", "brightness", "roughness", "warmth", "sharpness", "boominess",
-          "reverb")
+TIMBRE = (
+    "hardness",
+    "depth",
+    "brightness",
+    "roughness",
+    "warmth",
+    "sharpness",
+    "boominess",
+    "reverb",
+)
 
 # The seed's way: load with librosa, then one librosa (or pyloudnorm) call per feature,
 # each recomputing its own spectrogram, and timbral_models on the file when installed.
@@ -78,8 +86,9 @@ SEED_SCRIPT = textwrap.dedent("""
 
 def blas_kernels() -> str:
     """The BLAS libraries numpy loaded and the kernel each selected."""
-    found = {(i["internal_api"], i.get("architecture"), i["num_threads"])
-             for i in threadpool_info()}
+    found = {
+        (i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()
+    }
     return ", ".join(f"{api} {arch} ({threads} thread(s))" for api, arch, threads in sorted(found))
 
 
@@ -151,18 +160,30 @@ def measure(clips: list[Path], model: Path, runs: int) -> dict[str, list[float]]
 def seed_way(clip: Path, runs: int, seed_python: Path) -> tuple[list[float], str]:
     """Times of the seed's way on ``clip`` and a description of what ran."""
     python = seed_python if seed_python.is_file() else Path(sys.executable)
-    single = {var: "1" for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                   "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    single = {
+        var: "1"
+        for var in (
+            "OMP_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "MKL_NUM_THREADS",
+            "NUMBA_NUM_THREADS",
+        )
+    }
     result = subprocess.run(
         [str(python), "-c", SEED_SCRIPT, str(clip), str(runs)],
-        capture_output=True, text=True, check=True, env={**os.environ, **single},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **single},
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     if report["timbral_models"]:
         what = f"per-feature librosa calls + timbral_models ({python})"
     else:
-        what = (f"per-feature librosa calls only: timbral_models is not installed in {python}, "
-                "so the seed's timbral cost is missing and the ratio understates it")
+        what = (
+            f"per-feature librosa calls only: timbral_models is not installed in {python}, "
+            "so the seed's timbral cost is missing and the ratio understates it"
+        )
     return report["times"], what
 
 
@@ -223,8 +244,10 @@ def main() -> None:
 
     seed_times, what = seed_way(clips[0], args.seed_runs, args.seed_python)
     ours = float(np.median(times["pipeline"][:: len(clips)]))  # the same clip
-    print(f"first request after start on {clips[0].name}: {first * 1e3:.0f} ms, "
-          f"{first / ours:.2f}x later ones (target <= 2x)")
+    print(
+        f"first request after start on {clips[0].name}: {first * 1e3:.0f} ms, "
+        f"{first / ours:.2f}x later ones (target <= 2x)"
+    )
     seed = float(np.median(seed_times))
     print(f"seed's way on {clips[0].name}: {seed:.2f} s median of {len(seed_times)} ({what})")
     print(f"seed / pipeline: {seed / ours:.0f}x (target >= 150x)")

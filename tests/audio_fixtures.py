@@ -52,8 +52,11 @@ def song(seconds: float = 8.0, sr: int = 44100) -> np.ndarray:
     """A little music-like signal: a chord with a pulse over a click track and soft noise."""
     t = np.arange(int(seconds * sr)) / sr
     pulse = 0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0)
-    return (0.5 * chord((261.6, 329.6, 392.0), seconds, sr) * pulse
-            + 0.3 * clicks(120, seconds, sr) + noise(seconds, sr, 0.02)).astype(np.float32)
+    return (
+        0.5 * chord((261.6, 329.6, 392.0), seconds, sr) * pulse
+        + 0.3 * clicks(120, seconds, sr)
+        + noise(seconds, sr, 0.02)
+    ).astype(np.float32)
 
 
 def encode(samples: np.ndarray, sr: int, fmt: str) -> bytes:
@@ -77,8 +80,9 @@ def _encode_aac(samples: np.ndarray, sr: int) -> bytes:
     with av.open(buffer, mode="w", format="ipod") as container:
         stream = container.add_stream("aac", rate=sr)
         stream.layout = "mono" if data.shape[0] == 1 else "stereo"
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format="fltp",
-                                           layout=stream.layout.name)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(data), format="fltp", layout=stream.layout.name
+        )
         frame.sample_rate = sr
         for packet in stream.encode(frame):
             container.mux(packet)

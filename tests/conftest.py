@@ -26,4 +26,3 @@ def song_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("songs")
     y = song(8.0, 48000)
     return {fmt: write(folder / f"song.{fmt}", y, 48000) for fmt in FORMATS}
-

@@ -11,7 +11,14 @@ import pytest
 from tests.audio_fixtures import clicks, write
 
 TIMBRE_KEYS = {
-    "hardness", "depth", "brightness", "roughness", "warmth", "sharpness", "boominess", "reverb"
+    "hardness",
+    "depth",
+    "brightness",
+    "roughness",
+    "warmth",
+    "sharpness",
+    "boominess",
+    "reverb",
 }
 
 
@@ -62,5 +69,3 @@ def test_readable_output_without_json(song_files):
     result = run("predict", str(song_files["ogg"]))
     assert result.returncode == 0, result.stderr
     assert "valence=" in result.stdout and "quadrant=" in result.stdout
-
-

@@ -81,8 +81,13 @@ def load_features(file: Path) -> Features:
 def extract_file(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> Features:
     """Decode ``path`` and compute its features, exactly as the service does."""
     try:
-        mono, loudness, _ = decode_to_mono(path, MAX_DURATION_S)
-        return extract(mono, config, loudness_lufs=loudness)
+        audio = decode_to_mono(path, MAX_DURATION_S)
+        return extract(
+            audio.mono,
+            config,
+            loudness_lufs=audio.loudness_lufs,
+            mono_loudness_lufs=audio.mono_loudness_lufs,
+        )
     except Exception as exc:
         exc.add_note(f"while extracting the features of {path}")
         raise

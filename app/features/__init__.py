@@ -70,12 +70,16 @@ def extract(
     config: FeatureConfig = DEFAULT_CONFIG,
     *,
     loudness_lufs: float | None = None,
+    mono_loudness_lufs: float | None = None,
 ) -> Features:
     """Compute all features of ``samples``, shape (channels, n) at ``config.sample_rate``.
 
     Loudness is measured on all channels (as BS.1770 defines it); every other feature
     on their average. A caller that measured the loudness of all channels already may
-    pass it with the mono mix alone as ``samples``, and free the channels.
+    pass it with the mono mix alone as ``samples``, and free the channels; if it also
+    measured the mix's loudness (which the timbral models normalise; see
+    :func:`app.features.loudness.integrated_loudness_and_mix`), it may pass that as
+    ``mono_loudness_lufs`` rather than have it measured again.
 
     Raises
     ------
@@ -94,8 +98,10 @@ def extract(
     if loudness <= SILENCE_LUFS:
         raise SilentAudioError("the audio is silent (below -70 LUFS throughout)")
     # The timbral models normalise the level of the mono mix, not of all channels.
-    measured_on_mono = samples.shape[0] == 1 and loudness_lufs is None
-    mono_loudness = loudness if measured_on_mono else integrated_loudness(mono, sr)
+    mono_loudness = mono_loudness_lufs
+    if mono_loudness is None:
+        measured_on_mono = samples.shape[0] == 1 and loudness_lufs is None
+        mono_loudness = loudness if measured_on_mono else integrated_loudness(mono, sr)
     spectral = spectral_features(mono, config)
     return Features(
         duration_s=mono.shape[0] / sr,

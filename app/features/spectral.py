@@ -2,7 +2,8 @@
 
 Each feature is librosa's definition computed from one STFT of the song: the
 spectrogram, the mel and chroma filterbanks are built once and shared, where
-calling each ``librosa.feature`` function on the signal would recompute them.
+calling each ``librosa.feature`` function on the signal would recompute them. The STFT
+is :func:`app.features.stft.stft_blocks` (librosa's, in float32 blocks).
 ``tests/features/test_spectral.py`` checks equality with librosa's own functions.
 """
 
@@ -14,8 +15,12 @@ from functools import lru_cache
 import librosa
 import numba
 import numpy as np
+import scipy.fft
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import get_window
 
 from app.features.config import FeatureConfig
+from app.features.stft import n_frames, stft_blocks
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,9 @@ class SpectralFeatures:
     tempo_bpm: float
 
 
-CHUNK_FRAMES = 3000
-"""Frames transformed at once (60 s with the default hop): bounds memory for long songs.
-Chunks are cut on frame boundaries, so every frame equals the whole-song STFT's."""
+TEMPO_CHUNK = 256
+"""Tempogram columns computed at once: they stay in cache, and memory stays bounded
+whatever the song's length."""
 
 
 @lru_cache(maxsize=4)
@@ -70,101 +75,98 @@ def spectral_features(y: np.ndarray, config: FeatureConfig) -> SpectralFeatures:
     """
     sr, hop, n_fft = config.sample_rate, config.hop_length, config.n_fft
     freqs, mel_basis, chroma_basis = _filterbanks(config)
-    n_frames = 1 + y.shape[0] // hop
-    parts: dict[str, list[np.ndarray]] = {"centroid": [], "rolloff": [], "chroma": [], "mel": []}
-    for first in range(0, n_frames, CHUNK_FRAMES):
-        last = min(first + CHUNK_FRAMES, n_frames)
-        segment = _centred_segment(y, first * hop, (last - 1) * hop, n_fft)
-        magnitude = np.abs(librosa.stft(segment, n_fft=n_fft, hop_length=hop, center=False))
+    total = n_frames(y.shape[0], n_fft, hop)
+    centroids = np.empty(total, dtype=np.float32)
+    rolloffs = np.empty(total, dtype=np.float32)
+    chroma = np.empty((total, chroma_basis.shape[0]), dtype=np.float32)
+    mel = np.empty((total, mel_basis.shape[0]), dtype=np.float32)
+    # Each block of frames is reduced while its spectra are in cache.
+    for first, spectra in stft_blocks(y, n_fft, hop):
+        frames = slice(first, first + len(spectra))
+        magnitude = np.abs(spectra)
         power = magnitude**2
-        parts["centroid"].append(centroid(magnitude, freqs))
-        parts["rolloff"].append(rolloff(magnitude, freqs, config.rolloff_percent))
-        parts["chroma"].append(librosa.util.normalize(chroma_basis @ power, norm=np.inf, axis=0))
-        parts["mel"].append(mel_basis @ power)
+        centroids[frames] = centroid(magnitude, freqs)
+        rolloffs[frames] = rolloff(magnitude, freqs, config.rolloff_percent)
+        chroma[frames] = power @ chroma_basis.T
+        mel[frames] = power @ mel_basis.T
     # The decibel floor is relative to the loudest frame of the whole song, as in librosa.
-    log_mel = librosa.power_to_db(np.concatenate(parts["mel"], axis=1))
+    log_mel = librosa.power_to_db(np.ascontiguousarray(mel.T))
     onset_envelope = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop)
-    frames = SpectralFeatures(
-        spectral_centroid=np.concatenate(parts["centroid"]),
-        spectral_rolloff=np.concatenate(parts["rolloff"]),
+    steps = SpectralFeatures(
+        spectral_centroid=centroids,
+        spectral_rolloff=rolloffs,
         mfcc=librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc),
-        chroma=np.concatenate(parts["chroma"], axis=1),
+        chroma=librosa.util.normalize(chroma.T, norm=np.inf, axis=0),
         tempo_bpm=tempo(onset_envelope, sr, hop),
     )
-    return pool_steps(frames, config.frames_per_step)
-
-
-def _centred_segment(y: np.ndarray, first: int, last: int, n_fft: int) -> np.ndarray:
-    """Samples of the frames centred on ``first`` to ``last``, zero-padded past the ends
-    as ``librosa.stft(center=True)`` pads, without copying the whole signal."""
-    half = n_fft // 2
-    start, stop = first - half, last + half
-    inner = y[max(start, 0) : min(stop, y.shape[0])]
-    if start >= 0 and stop <= y.shape[0]:
-        return inner
-    return np.pad(inner, (max(-start, 0), max(stop - y.shape[0], 0)))
+    return pool_steps(steps, config.frames_per_step)
 
 
 def tempo(onset_envelope: np.ndarray, sr: int, hop_length: int) -> float:
     """``librosa.feature.tempo`` of an onset envelope, in bounded memory.
 
-    librosa averages an autocorrelation tempogram (8-s windows, one per onset frame)
-    over the whole song: 0.5 GB for a 10-minute song. The same columns are summed
-    here in chunks; librosa then applies its tempo prior to the mean, as it would.
+    librosa averages an autocorrelation tempogram (8-s windows, one per onset frame, each
+    normalised to a peak of 1) over the whole song: 0.5 GB for a 10-minute song. A
+    column's autocorrelation peaks at lag 0, at the window's energy, and is the inverse
+    transform of its power spectrum, so the mean of the columns is one inverse transform
+    of their power spectra, each divided by that energy, summed in chunks (equal up to
+    rounding). librosa then applies its tempo prior to the mean, as it would.
     """
     win = librosa.time_to_frames(8.0, sr=sr, hop_length=hop_length).item()
     n = onset_envelope.shape[-1]
     # librosa's centring of the tempogram: column t reads padded[t : t + win].
     padded = np.pad(onset_envelope, win // 2, mode="linear_ramp", end_values=0)
-    total = np.zeros(win)
-    for first in range(0, n, CHUNK_FRAMES):
-        last = min(first + CHUNK_FRAMES, n)
-        columns = librosa.feature.tempogram(
-            onset_envelope=padded[first : last + win - 1], win_length=win, center=False
-        )
-        total += columns.sum(axis=-1)
-    mean = (total / n)[:, None]
+    columns = sliding_window_view(padded, win)[:n]
+    window = get_window("hann", win, fftbins=True)
+    # librosa.autocorrelate transforms 2 * win - 1 points (767: slow); any longer transform
+    # gives the same lags 0 to win - 1.
+    n_pad = scipy.fft.next_fast_len(2 * win - 1, real=True)
+    total = np.zeros(n_pad // 2 + 1)
+    for first in range(0, n, TEMPO_CHUNK):
+        x = columns[first : first + TEMPO_CHUNK] * window
+        spectra = scipy.fft.rfft(x, n=n_pad, axis=1)
+        energy = np.einsum("ij,ij->i", x, x)
+        # librosa.util.normalize leaves silent columns (all zero) as they are.
+        energy[energy < np.finfo(energy.dtype).tiny] = 1.0
+        total += ((spectra.real**2 + spectra.imag**2) / energy[:, None]).sum(axis=0)
+    mean = scipy.fft.irfft(total / n, n=n_pad)[:win, None]
     return float(librosa.feature.tempo(tg=mean, sr=sr, hop_length=hop_length, aggregate=None)[0])
 
 
 def centroid(magnitude: np.ndarray, freqs: np.ndarray) -> np.ndarray:
-    """``librosa.feature.spectral_centroid``: the magnitude-weighted mean frequency per frame."""
-    total = magnitude.sum(axis=0)
-    return (freqs @ magnitude) / np.where(total > 0, total, np.finfo(np.float32).tiny)
+    """``librosa.feature.spectral_centroid`` of spectra ``magnitude`` (frames, bins): the
+    magnitude-weighted mean frequency of each frame."""
+    total = magnitude.sum(axis=1)
+    return (magnitude @ freqs) / np.where(total > 0, total, np.finfo(np.float32).tiny)
 
 
 def rolloff(magnitude: np.ndarray, freqs: np.ndarray, percent: float) -> np.ndarray:
-    """``librosa.feature.spectral_rolloff``: the lowest bin frequency holding ``percent`` of
-    the frame's magnitude.
+    """``librosa.feature.spectral_rolloff`` of spectra ``magnitude`` (frames, bins): the
+    lowest bin frequency holding ``percent`` of the frame's magnitude.
 
-    librosa takes the cumulative sum over bins of every frame; the same running sums (same
-    order, same dtype, so the same values) are accumulated here without storing them.
+    librosa takes the cumulative sum over the bins of every frame; the same running sums
+    (same order, same dtype, so the same values) are accumulated here without storing them.
     """
     magnitude = np.ascontiguousarray(magnitude)
-    threshold = _running_total(magnitude) * magnitude.dtype.type(percent)
-    return freqs[_first_reaching(magnitude, threshold)]
+    return freqs[_first_reaching(magnitude, magnitude.dtype.type(percent))]
 
 
 @numba.njit(cache=True, nogil=True)
-def _running_total(x):  # pragma: no cover - compiled
-    # Column sums added row after row, as np.cumsum(x, axis=0)[-1] adds them.
-    total = np.zeros(x.shape[1], dtype=x.dtype)
+def _first_reaching(x, percent):  # pragma: no cover - compiled
+    # Per row, the first column where the running sum reaches percent of the row's sum
+    # (its running sum at the last column).
+    first = np.zeros(x.shape[0], dtype=np.int64)
     for row in range(x.shape[0]):
+        total = x.dtype.type(0)
         for col in range(x.shape[1]):
-            total[col] += x[row, col]
-    return total
-
-
-@numba.njit(cache=True, nogil=True)
-def _first_reaching(x, threshold):  # pragma: no cover - compiled
-    # Per column, the first row where the running sum reaches the threshold.
-    running = np.zeros(x.shape[1], dtype=x.dtype)
-    first = np.full(x.shape[1], -1, dtype=np.int64)
-    for row in range(x.shape[0]):
+            total += x[row, col]
+        threshold = total * percent
+        running = x.dtype.type(0)
         for col in range(x.shape[1]):
-            running[col] += x[row, col]
-            if first[col] < 0 and running[col] >= threshold[col]:
-                first[col] = row
+            running += x[row, col]
+            if running >= threshold:
+                first[row] = col
+                break
     return first
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from app.features.loudness import SILENCE_LUFS, integrated_loudness
+from app.features.loudness import SILENCE_LUFS, integrated_loudness, integrated_loudness_and_mix
 from app.features.zero_crossings import zero_crossings_per_s
 from tests.audio_fixtures import noise, song, tone
 
@@ -47,3 +47,14 @@ def test_zero_crossings_of_a_sine():
     assert zero_crossings_per_s(tone(440, 5.0, sr)[None][0] + 1e-9, sr) == pytest.approx(
         880, rel=0.01
     )
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_loudness_and_mix_in_one_pass(channels):
+    sr = 22050
+    rng = np.random.default_rng(channels)
+    y = np.stack([song(7.0, sr) * rng.uniform(0.1, 1) for _ in range(channels)])
+    y = y.astype(np.float32)
+    loudness, mix = integrated_loudness_and_mix(y, sr)
+    assert loudness == integrated_loudness(y, sr)
+    assert mix == pytest.approx(integrated_loudness(y.mean(axis=0), sr), abs=1e-6)

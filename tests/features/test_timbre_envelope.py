@@ -48,8 +48,9 @@ def test_sample_and_hold_matches_reference_loop():
     audio = rng.standard_normal(20000) * np.repeat(rng.random(20), 1000)
     audio[5000:6000] = 0.0  # digital silence: every sample is a new (zero) peak
     expected = _reference_sample_and_hold(audio, FS, decay_time=0.1)
-    np.testing.assert_allclose(sample_and_hold_envelope(audio, FS, decay_time=0.1), expected,
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        sample_and_hold_envelope(audio, FS, decay_time=0.1), expected, rtol=0, atol=1e-12
+    )
 
 
 def test_sample_and_hold_holds_then_decays_linearly():

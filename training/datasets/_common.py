@@ -71,8 +71,14 @@ def with_audio(items: Sequence[Item], dataset: str, folder: Path, summary: str =
     if not found:
         raise FileNotFoundError(f"{dataset}: none of the {counts} has audio in {folder}")
     if len(found) < len(items):
-        log.warning("%s: %d of the %s have no audio in %s and are skipped; loading %d",
-                    dataset, len(items) - len(found), counts, folder, len(found))
+        log.warning(
+            "%s: %d of the %s have no audio in %s and are skipped; loading %d",
+            dataset,
+            len(items) - len(found),
+            counts,
+            folder,
+            len(found),
+        )
     else:
         log.info("%s: %s, all with audio", dataset, counts)
     return found

@@ -57,8 +57,9 @@ def brightness(audio: np.ndarray, fs: int) -> float:
     # power above 2 kHz, and the power and first moment above 100 Hz.
     hf_gain = cascade_power_response(freq, 2000, fs, "high")
     centroid_gain = cascade_power_response(freq, 100, fs, "high")
-    weights = (one_sided * np.stack((np.ones_like(freq), hf_gain, centroid_gain,
-                                     centroid_gain * freq))).T.astype(np.float32)
+    weights = (
+        one_sided * np.stack((np.ones_like(freq), hf_gain, centroid_gain, centroid_gain * freq))
+    ).T.astype(np.float32)
 
     audio = audio.astype(np.float32)
     window = get_window("hamming", min(len(audio), nfft)).astype(np.float32)

@@ -7,11 +7,13 @@ Known deviations: everything runs on :func:`.prepare.half_rate` audio with every
 reference counts in samples halved (the same frames in time and frequency bins; the Hamming
 window leaks little into the empty octave above 11 kHz). The three repeated second-order
 Butterworth high-passes run as one cascade of second-order sections
-(:func:`.filters.cascade`, equal to three ``lfilter`` passes up to rounding); the two
-low-passed copies' spectrograms are the high-passed one times the low-passes' power gains
+(:func:`.filters.cascade`, equal to three ``lfilter`` passes up to rounding; brightness
+high-passes the same audio at the same 20 Hz and shares it); the two low-passed copies'
+spectrograms are the high-passed one times the low-passes' power gains
 (:func:`.filters.cascade_power_response`), their impulse responses being short next to the
-frames. The onset strength is that of the unfiltered audio (see
-:func:`.envelope.onset_strength`), which the other descriptors share.
+frames, and only their per-frame sums are kept (:func:`spectrogram_sums`). The onset
+strength is that of the unfiltered audio (see :func:`.envelope.onset_strength`), which the
+other descriptors share.
 """
 
 import numpy as np
@@ -29,9 +31,11 @@ from app.features.timbre.filters import cascade, cascade_power_response
 from app.features.timbre.peaks import detect_peaks
 from app.features.timbre.prepare import half_rate
 
+# fmt: off
 _COEFFICIENTS = np.array([-0.0043703565847874465, 32.83743202462131, 4.750862716905235,
                           -14.217438690256062, 3.8782339862813924, -0.8544826091735516,
                           66.69534393444391])
+# fmt: on
 
 N_FFT = 4096
 """Spectrogram frame length (samples at 44.1 kHz); the reference passes ``3 * nfft / 4`` as
@@ -41,19 +45,27 @@ RMS_STEP = 256
 """Frame length and hop (samples at 44.1 kHz) of the RMS envelope of the decays."""
 
 
-def power_spectrogram(
-    audio: np.ndarray, fs: float, n_fft: int = N_FFT
+def spectrogram_sums(
+    audio: np.ndarray, fs: float, weights: np.ndarray, n_fft: int = N_FFT
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One-sided power spectrum of Hamming-windowed, mean-removed frames (spectrum scaling).
+    """Weighted sums over the bins of each frame of a power spectrogram, and its total over
+    the frames in each bin.
 
-    Equal to ``scipy.signal.spectrogram(audio, fs, 'hamming', n_fft, 3 * n_fft // 4, n_fft,
-    'constant', True, 'spectrum')``, including its single-frame form for signals no longer
-    than ``n_fft``; in float32.
+    The spectrogram is ``scipy.signal.spectrogram(audio, fs, 'hamming', n_fft,
+    3 * n_fft // 4, n_fft, 'constant', True, 'spectrum')`` (one-sided power of
+    Hamming-windowed, mean-removed frames, including the single-frame form for signals no
+    longer than ``n_fft``), transformed in float32. It is reduced a block of frames at a
+    time, in float64, and never stored whole.
+
+    Parameters
+    ----------
+    weights
+        Shape (n_fft // 2 + 1, k): the frame sums to take.
 
     Returns
     -------
-    freq, spec
-        Frequencies (Hz) and power of shape (n_fft // 2 + 1, n_frames).
+    frame_sums, bin_totals
+        Shapes (n_frames, k) and (n_fft // 2 + 1,).
     """
     audio = np.asarray(audio, dtype=np.float32)
     if len(audio) > n_fft:
@@ -61,16 +73,21 @@ def power_spectrogram(
     else:
         nperseg, hop = len(audio), 1
     window = get_window("hamming", nperseg).astype(np.float32)
+    # The spectrum scaling and the one-sided doubling, per bin.
+    scale = np.full(n_fft // 2 + 1, 2.0 / float(window.sum()) ** 2)
+    scale[[0, -1] if n_fft % 2 == 0 else [0]] /= 2
     frames = np.lib.stride_tricks.sliding_window_view(audio, nperseg)[::hop]
-    spec = np.empty((len(frames), n_fft // 2 + 1), dtype=np.float32)
-    # Small blocks of frames stay in cache through the detrend, window and transform.
+    frame_sums = np.empty((len(frames), weights.shape[1]))
+    bin_totals = np.zeros(n_fft // 2 + 1)
+    scaled_weights = weights * scale[:, None]
+    # Small blocks of frames stay in cache through the detrend, window, transform and sums.
     for start in range(0, len(frames), 32):
         block = frames[start : start + 32]
         block = scipy.fft.rfft((block - block.mean(axis=1, keepdims=True)) * window, n_fft)
-        spec[start : start + len(block)] = block.real**2 + block.imag**2
-    spec /= window.sum() ** 2
-    spec[:, 1 : -1 if n_fft % 2 == 0 else None] *= 2
-    return np.fft.rfftfreq(n_fft, 1.0 / fs), spec.T
+        power = (block.real**2 + block.imag**2).astype(np.float64)
+        frame_sums[start : start + len(power)] = power @ scaled_weights
+        bin_totals += power.sum(axis=0)
+    return frame_sums, bin_totals * scale
 
 
 def depth(
@@ -108,20 +125,20 @@ def depth(
     audio = cascade(audio, low_frequency_limit, fs, "high")
     audio = audio / np.max(np.abs(audio))
 
-    freq, spec = power_spectrogram(audio, fs, at_rate(N_FFT, fs))
+    n_fft = at_rate(N_FFT, fs)
+    freq = np.fft.rfftfreq(n_fft, 1.0 / fs)
     # The low-passed signals' spectrograms: the filters' power gains applied bin by bin.
     centroid_gain = cascade_power_response(freq, centroid_crossover_frequency, fs, "low")
     ratio_gain = cascade_power_response(freq, ratio_crossover_frequency, fs, "low")
-    low_centroid_spec = spec * centroid_gain[:, None].astype(np.float32)
-    low_ratio_spec = spec * ratio_gain[:, None].astype(np.float32)
+    weights = np.stack((np.ones_like(freq), centroid_gain * freq, centroid_gain, ratio_gain), 1)
+    frame_sums, total = spectrogram_sums(audio, fs, weights, n_fft)
+    tpower, centroid_moment, centroid_power, ratio_power = frame_sums.T
 
     # Metrics 1 and 2: power-weighted lower centroid and low-frequency ratio of active frames.
-    tpower = spec.sum(axis=0)
     active = tpower > 10 ** (threshold_db / 20.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        centroids = (low_centroid_spec * freq[:, None]).sum(0) / low_centroid_spec.sum(0)
-        lower_centroid = np.where(active, centroids, 0.0)
-        lower_ratio = np.where(active, low_ratio_spec.sum(axis=0) / tpower, 0.0)
+        lower_centroid = np.where(active, centroid_moment / centroid_power, 0.0)
+        lower_ratio = np.where(active, ratio_power / tpower, 0.0)
     centroid = min(np.average(lower_centroid, weights=tpower), float(centroid_crossover_frequency))
     ratio = np.average(lower_ratio, weights=tpower)
 
@@ -140,7 +157,6 @@ def depth(
     duration = np.log10(np.mean(durations))
 
     # Metric 4: log frequency of the lowest peak of the long-term spectrum.
-    total = spec.sum(axis=1)
     norm = (total - total.min()) / (total.max() - total.min())
     _, _, peak_freq = detect_peaks(norm, cthr=0.01, unprocessed_array=norm, freq=freq)
     pitch = np.log10(np.min(peak_freq)) if peak_freq[0] > 0 else 0.0

@@ -20,6 +20,8 @@ import librosa
 import numba
 import numpy as np
 
+from app.features.stft import n_frames, stft_blocks
+
 REFERENCE_RATE = 44100
 """Rate at which the reference's frame lengths and hops (in samples) are defined."""
 
@@ -146,17 +148,30 @@ def onset_strength(audio: np.ndarray, fs: float, delay_hops: int = 0) -> np.ndar
     frame times, same bin frequencies), the 44.1-kHz mel filterbank is applied to the bins
     that exist and the power is scaled as the upsampled signal's would be; bands above
     ``fs / 2`` are empty at 44.1 kHz too (the audio was upsampled), so they add no flux.
-    Computed in float32; the mel spectrogram of a read-only signal is shared by every call
-    while the signal lives.
+    Computed in float32; for a read-only signal, the mel spectrogram and each delay's onset
+    strength are shared by every call while the signal lives (read-only).
     """
     if fs > REFERENCE_RATE:
         padded = np.concatenate((np.zeros(delay_hops * ONSET_HOP), audio))
         return librosa.onset.onset_strength(y=np.asarray(padded, dtype=np.float64), sr=fs)
+    key = (id(audio), float(fs), delay_hops)
+    hit = _strength_cache.get(key)
+    if hit is not None and hit[0]() is audio:
+        return hit[1]
     n_fft, hop = at_rate(ONSET_N_FFT, fs), at_rate(ONSET_HOP, fs)
     mel = _delayed_mel_power(audio, fs, n_fft, hop)[:, ONSET_DELAY_HOPS - delay_hops :]
-    return librosa.onset.onset_strength(
+    strength = librosa.onset.onset_strength(
         S=librosa.power_to_db(mel), sr=fs, n_fft=n_fft, hop_length=hop
     )
+    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
+        strength.flags.writeable = False
+        if any(ref() is not audio for ref, _ in _strength_cache.values()):
+            _strength_cache.clear()  # one signal at a time
+        _strength_cache[key] = (weakref.ref(audio), strength)
+    return strength
+
+
+_strength_cache: dict[tuple, tuple[weakref.ref, np.ndarray]] = {}
 
 
 _mel_cache: dict[int, tuple[weakref.ref, np.ndarray]] = {}
@@ -174,10 +189,14 @@ def _delayed_mel_power(audio: np.ndarray, fs: float, n_fft: int, hop: int) -> np
     padded = np.concatenate(
         (np.zeros(ONSET_DELAY_HOPS * hop, dtype=np.float32), np.asarray(audio, dtype=np.float32))
     )
-    spec = librosa.stft(padded, n_fft=n_fft, hop_length=hop)
-    power = spec.real**2 + spec.imag**2
-    power *= np.float32((REFERENCE_RATE / fs) ** 2)
-    mel = _reference_mel()[:, : power.shape[0]] @ power
+    scale = np.float32((REFERENCE_RATE / fs) ** 2)
+    weights = _reference_mel()[:, : n_fft // 2 + 1].T
+    mel = np.empty((n_frames(len(padded), n_fft, hop), weights.shape[1]), dtype=np.float32)
+    for first, spectra in stft_blocks(padded, n_fft, hop):
+        power = spectra.real**2 + spectra.imag**2
+        power *= scale
+        mel[first : first + len(power)] = power @ weights
+    mel = mel.T
     if isinstance(audio, np.ndarray) and not audio.flags.writeable:
         # One signal at a time: the descriptors of one song run together.
         _mel_cache.clear()
@@ -274,43 +293,48 @@ def detect_onsets(
     return sorted(onsets) if onsets else [0]
 
 
+@numba.njit(cache=True, nogil=True)
 def _walk_back(
-    onset: int,
-    envelope: np.ndarray,
-    time_thresh: int,
-    hysteresis_thresh: float,
-    hysteresis_samples: int,
-    nperseg: int,
-) -> int:
-    """Move ``onset`` back to where the envelope stops falling (reference ``return_loop``)."""
+    onset, envelope, time_thresh, hysteresis_thresh, hysteresis_samples, nperseg
+):  # pragma: no cover - compiled
+    """Move ``onset`` back to where the envelope stops falling (reference ``return_loop``).
+
+    Compiled: a data-dependent walk, a few hundred per song, each over short stretches.
+    """
     while True:
         current = envelope[onset]
-        if onset - time_thresh > 0:
-            window = envelope[onset - time_thresh - 1 : onset]
-        else:
-            window = envelope[: onset - 1]
-        if window.min() <= current:
+        # The look-back window; the reference's index arithmetic is kept for both branches.
+        lo, hi = (onset - time_thresh - 1, onset) if onset - time_thresh > 0 else (0, onset - 1)
+        if hi <= lo:
+            raise ValueError("no envelope before the onset")
+        lowest = lo
+        for i in range(lo + 1, hi):
+            if envelope[i] < envelope[lowest]:
+                lowest = i
+        if envelope[lowest] <= current:
             # Something lower within the look-back: jump to it and look again.
-            new_onset = int(np.argmin(window)) + onset - time_thresh - 1
+            new_onset = lowest - lo + onset - time_thresh - 1
             if new_onset <= nperseg:
                 return 0
             onset = new_onset
             continue
         # Nothing lower nearby: a longer look-back decides whether the rise since the last
         # lower value is a separate event.
-        start = onset - hysteresis_samples - 1
-        history = envelope[start:onset] if start > 0 else envelope[:onset]
-        lower = np.flatnonzero(history < envelope[onset])
-        if lower.size == 0:
+        start = max(onset - hysteresis_samples - 1, 0)
+        last_min = onset - 1
+        while last_min >= start and not envelope[last_min] < current:
+            last_min -= 1
+        if last_min < start:
             return onset
-        last_min = lower[-1]
-        rise = history[last_min:].max() - history[last_min:].min()
-        if rise >= hysteresis_thresh:
+        top = bottom = envelope[last_min]
+        for i in range(last_min + 1, onset):
+            top = max(top, envelope[i])
+            bottom = min(bottom, envelope[i])
+        if top - bottom >= hysteresis_thresh:
             return onset
-        last_idx = int(onset - len(history) + last_min)
-        if last_idx < nperseg:
+        if last_min < nperseg:
             return 0
-        onset = last_idx
+        onset = last_min
 
 
 def _drop_onsets_in_noise(onsets: list[int], envelope: np.ndarray, threshold: float) -> list[int]:
@@ -387,38 +411,86 @@ def attack_time(
         log10 of the attack time in seconds and the index in ``envelope`` where the attack
         starts; None when the peak is the first sample.
     """
-    envelope = np.asarray(envelope, dtype=np.float64)
-    envelope = envelope / envelope.max()
-    peak = int(np.argmax(envelope))
-    if peak == 0:
+    if calculation_type not in ("min_effort", "fixed_threshold"):
+        raise ValueError("calculation_type must be 'min_effort' or 'fixed_threshold'")
+    step = 1.0 / (thresh_no + 2)
+    unit_levels = np.linspace(step, 1 - step, thresh_no + 1)
+    start, end, offset = _attack_bounds(
+        np.asarray(envelope, dtype=np.float64),
+        calculation_type == "min_effort",
+        unit_levels,
+        float(m),
+    )
+    if start < 0:
         return None
-    before = envelope[:peak]
-    offset = int(np.flatnonzero(before == before.min())[-1])
-    attack = envelope[offset : peak + 1]
+    seconds = 1.0 / fs if start == end else (end - start + 1.0) / fs
+    if 0 < max_attack_time < seconds:
+        seconds = (int(fs * max_attack_time) + 1.0) / fs
+    return float(np.log10(seconds)), int(start) + int(offset)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _attack_bounds(envelope, min_effort, unit_levels, m):  # pragma: no cover - compiled
+    """Start and end of the attack within its segment, and the segment's offset in
+    ``envelope``, as :func:`attack_time` defines them; (-1, -1, -1) when the peak is the
+    first sample. Compiled: a few passes over a long envelope segment per onset.
+
+    The reference normalises the envelope by its peak first; a quotient equals 1 only where
+    the value is the peak, so the peak is found on the envelope itself and only the part up
+    to it is normalised.
+    """
+    top = envelope.max()
+    if not top > 0:  # all zero (non-negative envelopes): the normalised envelope is NaN
+        return -1, -1, -1
+    peak = np.argmax(envelope)
+    if peak == 0:
+        return -1, -1, -1
+    rise = envelope[: peak + 1] / top
+    offset = 0
+    for i in range(peak):  # the last lowest value before the peak
+        if rise[i] <= rise[offset]:
+            offset = i
+    attack = rise[offset:]
     low = attack.min()
     dyn_range = attack.max() - low
-
-    if calculation_type == "min_effort":
-        step = 1.0 / (thresh_no + 2)
-        levels = np.linspace(step, 1 - step, thresh_no + 1) * dyn_range + low
-        crossings = np.argmax(attack[None, :] >= levels[:, None], axis=1)
-        effort = np.diff(crossings)
+    if min_effort:
+        crossings = _first_crossings(attack, unit_levels * dyn_range + low)
+        effort = crossings[1:] - crossings[:-1]
         effort_threshold = effort.mean() * m
-        first = int(np.argmax(effort <= effort_threshold))
-        last = int(np.argmax(effort[first:] >= effort_threshold))
+        first = 0
+        for k in range(len(effort)):
+            if effort[k] <= effort_threshold:
+                first = k
+                break
+        last = 0
+        for k in range(first, len(effort)):
+            if effort[k] >= effort_threshold:
+                last = k - first
+                break
         if last == 0:
             last = len(effort) - first - 1
         last += first
         start, end = crossings[first], crossings[last]
         if start == end:
             start, end = crossings[0], crossings[-1]
-    elif calculation_type == "fixed_threshold":
-        start = int(np.argmax(attack >= 0.2 * dyn_range + low))
-        end = start + int(np.argmax(attack[start:] >= 0.9 * dyn_range + low))
     else:
-        raise ValueError("calculation_type must be 'min_effort' or 'fixed_threshold'")
+        bounds = _first_crossings(attack, np.array([0.2 * dyn_range + low]))
+        start = bounds[0]
+        end = start + _first_crossings(attack[start:], np.array([0.9 * dyn_range + low]))[0]
+    return start, end, offset
 
-    seconds = 1.0 / fs if start == end else (end - start + 1.0) / fs
-    if 0 < max_attack_time < seconds:
-        seconds = (int(fs * max_attack_time) + 1.0) / fs
-    return float(np.log10(seconds)), int(start) + offset
+
+@numba.njit(cache=True, nogil=True)
+def _first_crossings(x, levels):  # pragma: no cover - compiled
+    # np.argmax(x >= level) for each of the ascending levels: the first index where x
+    # reaches it, 0 where it never does. One pass: a value reaching a level reaches every
+    # lower one too.
+    crossings = np.zeros(len(levels), dtype=np.int64)
+    k = 0
+    for i in range(len(x)):
+        while k < len(levels) and x[i] >= levels[k]:
+            crossings[k] = i
+            k += 1
+        if k == len(levels):
+            break
+    return crossings

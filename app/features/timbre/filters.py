@@ -4,6 +4,8 @@ Port of the filter helpers in ``timbral_util`` of the AudioCommons ``timbral_mod
 (Apache-2.0, Andy Pearce, University of Surrey).
 """
 
+import weakref
+
 import numpy as np
 from scipy.signal import butter, lfilter, sosfilt, sosfreqz
 
@@ -34,10 +36,25 @@ def cascade(
 
     The reference filters three times in a row with ``lfilter``; running the repeated
     second-order sections through ``sosfilt`` computes the same cascade in a single pass
-    (results agree to rounding).
+    (results agree to rounding). The result for a read-only ``audio`` (as
+    :func:`.prepare.half_rate` returns) is read-only and remembered while ``audio`` lives:
+    depth and brightness high-pass the same audio at the same 20 Hz.
     """
+    key = (id(audio), float(crossover), float(fs), btype, times, order)
+    hit = _cascade_cache.get(key)
+    if hit is not None and hit[0]() is audio:
+        return hit[1]
     sos = butter(order, crossover / (0.5 * fs), btype, output="sos")
-    return sosfilt(np.tile(sos, (times, 1)), audio)
+    filtered = sosfilt(np.tile(sos, (times, 1)), audio)
+    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
+        filtered.flags.writeable = False
+        # One signal at a time: the descriptors of one song run together.
+        _cascade_cache.clear()
+        _cascade_cache[key] = (weakref.ref(audio), filtered)
+    return filtered
+
+
+_cascade_cache: dict[tuple, tuple[weakref.ref, np.ndarray]] = {}
 
 
 def cascade_power_response(

@@ -31,9 +31,17 @@ from app.features.timbre.envelope import (
 from app.features.timbre.prepare import half_rate
 from app.features.timbre.spectrum import bandwidth_array, percussive_ratio, spectral_centroid
 
-_COEFFICIENTS = np.array([12.079781720638145, 18.52100377170042, 14.139883645260355,
-                          5.567690321917516, 3.9346817690405635, -4.326890461087848,
-                          -85.60352209068202])
+_COEFFICIENTS = np.array(
+    [
+        12.079781720638145,
+        18.52100377170042,
+        14.139883645260355,
+        5.567690321917516,
+        3.9346817690405635,
+        -4.326890461087848,
+        -85.60352209068202,
+    ]
+)
 
 NPERSEG = 4096
 """Bandwidth frame length (samples at 44.1 kHz); the signal is also delayed by about as many
@@ -80,7 +88,9 @@ def hardness(
         onsets = [0]
 
     bandwidth = bandwidth_array(
-        low_padded, low_fs, nperseg=at_rate(NPERSEG, low_fs),
+        low_padded,
+        low_fs,
+        nperseg=at_rate(NPERSEG, low_fs),
         overlap_step=at_rate(BANDWIDTH_STEP, low_fs),
         rolloff_thresh=10 ** (bandwidth_thresh_db / 20.0),
     )
@@ -130,13 +140,15 @@ def hardness(
         weighted_bandwidth = fs / 512.0
     attack_centroid = max(np.mean(centroids), 200.0) if centroids else 200.0
 
-    features = np.array([
-        np.log10(weighted_bandwidth),
-        np.log10(attack_centroid),
-        np.log10(midband_level),
-        np.log10(hp_ratio),
-        np.log10(np.mean(max_strength)),
-        np.mean(log_attack),
-        1.0,
-    ])
+    features = np.array(
+        [
+            np.log10(weighted_bandwidth),
+            np.log10(attack_centroid),
+            np.log10(midband_level),
+            np.log10(hp_ratio),
+            np.log10(np.mean(max_strength)),
+            np.mean(log_attack),
+            1.0,
+        ]
+    )
     return float(features @ _COEFFICIENTS)

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 from scipy.signal import butter, cheby1
 
-from app.features.timbre.batch_iir import band_power, filter_decimate
+from app.features.timbre.batch_iir import as_columns, band_power, filter_decimate
 
 WINDOW_LENGTH = 4096
 """Window length (samples) the loudness-based descriptors analyse."""
@@ -114,7 +114,7 @@ def third_octave_levels(x: np.ndarray, fs: float, pref: float = 100.0) -> np.nda
         Shape (n_rows, n_bands): 28 bands when ``fs`` allows 12.5 kHz.
     """
     # One column per row of x: the filters advance all of them together.
-    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.float64)).T)
+    x = as_columns(np.atleast_2d(np.asarray(x, dtype=np.float64)))
     lo = 0
     hi = int(np.flatnonzero(_LAB_FREQ == 12500)[0])
     while _LAB_FREQ[hi] > fs / 2.0:
@@ -170,8 +170,9 @@ def zwicker_loudness_rows(levels: np.ndarray, mod: int = 0) -> tuple[np.ndarray,
     return _zwicker_rows(np.ascontiguousarray(levels, dtype=np.float64), mod, *_TABLES)
 
 
-_TABLES = tuple(np.array(t, dtype=np.float64) for t in (_RAP, _DLL, _LTQ, _A0, _DDF, _DCB, _ZUP,
-                                                        _RNS, _USL))
+_TABLES = tuple(
+    np.array(t, dtype=np.float64) for t in (_RAP, _DLL, _LTQ, _A0, _DDF, _DCB, _ZUP, _RNS, _USL)
+)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -310,7 +311,7 @@ def windowed_specific_loudness(
 
     windows = window_audio(np.asarray(audio, dtype=np.float64), window_length)
     n_entire, n_single = zwicker_loudness_rows(third_octave_levels(windows, fs))
-    rms = np.sqrt(np.mean(windows * windows, axis=1))
+    rms = np.sqrt(np.einsum("ij,ij->i", windows, windows) / window_length)
     result = WindowedLoudness(n_entire, n_single, rms)
 
     if isinstance(audio, np.ndarray) and not audio.flags.writeable:

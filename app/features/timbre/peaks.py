@@ -65,31 +65,21 @@ def detect_peaks_rows(
         One entry per peak, ordered by row and, within a row, by descending height.
     """
     arrays = np.asarray(arrays, dtype=np.float64)
-    n_rows, n = arrays.shape
+    n = arrays.shape[1]
     freq = np.linspace(0, fs / 2.0, n) if freq is None else np.asarray(freq, dtype=np.float64)
     levels = arrays if unprocessed is None else np.asarray(unprocessed, dtype=np.float64)
 
-    padded = np.full((n_rows, n + 2), _SENTINEL)
-    padded[:, 1:-1] = arrays
-    diff = np.diff(padded, axis=1)
-    rows, cols = np.nonzero((arrays >= cthr) & (diff[:, :-1] > 0) & (diff[:, 1:] <= 0))
-    mx = cols + 1  # candidate maxima, as indices into the padded rows
+    rows, mx, gaps = _candidate_maxima(arrays, cthr)
     if mx.size == 0:
         empty = np.empty(0)
         return rows, rows, empty, empty
 
-    # Lowest value between consecutive candidates of a row: the reference's
-    # min(padded[previous:current - 1]), taken for all pairs with one reduceat.
-    flat = rows * (n + 2) + mx
-    bounds = np.empty(2 * len(flat) - 2, dtype=np.intp)
-    bounds[0::2] = flat[:-1]
-    bounds[1::2] = flat[1:] - 1
-    gaps = np.minimum.reduceat(padded.ravel(), bounds)[0::2]
-    heights = padded[rows, mx]
+    heights = arrays[rows, mx - 1]
 
     first = np.flatnonzero(np.diff(rows, prepend=-1))
     stops = np.append(first[1:], len(mx))
-    keep = np.flatnonzero(_contrasted_rows(heights, gaps, first, stops, cthr))
+    # gaps[t] is the gap before candidate t; _contrasted_rows wants the one after it.
+    keep = np.flatnonzero(_contrasted_rows(heights, gaps[1:], first, stops, cthr))
     rows, mx, heights = rows[keep], mx[keep], heights[keep]
 
     # Within a row by descending height; ties in descending position, as the reference's
@@ -100,10 +90,9 @@ def detect_peaks_rows(
     # Parabolic interpolation wherever both neighbours are real samples.
     idx = mx - 1
     inner = (idx > 0) & (idx < n - 1)
-    lv = np.pad(levels, ((0, 0), (1, 1)), constant_values=_SENTINEL)
-    y0 = lv[rows, mx]
-    ym = np.where(inner, lv[rows, mx - 1], y0)
-    yp = np.where(inner, lv[rows, np.minimum(mx + 1, n + 1)], y0)
+    y0 = levels[rows, idx]
+    ym = np.where(inner, levels[rows, np.maximum(idx - 1, 0)], y0)
+    yp = np.where(inner, levels[rows, np.minimum(idx + 1, n - 1)], y0)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(inner, (yp - ym) / (2 * (2 * y0 - yp - ym)), 0.0)
         value = np.where(inner, y0 - 0.25 * (ym - yp) * p, y0)
@@ -113,6 +102,37 @@ def detect_peaks_rows(
         position = np.where(p >= 0, (1 - p) * f0 + p * f_next, (1 + p) * f0 - p * f_prev)
     position = np.where(inner & np.isfinite(p), position, f0)
     return rows, idx, value, position
+
+
+@numba.njit(cache=True, nogil=True)
+def _candidate_maxima(arrays, cthr):  # pragma: no cover - compiled
+    """Local maxima of each row at or above ``cthr``, as the reference finds them.
+
+    With the row padded by :data:`_SENTINEL` on each side, a candidate rises from the value
+    before and does not fall to the value after. Returns each candidate's row, its index
+    in the padded row, and the lowest padded value from the previous candidate of its row
+    up to two before it (the reference's ``min(padded[previous:current - 1])``; meaningless
+    for a row's first candidate).
+    """
+    n_rows, n = arrays.shape
+    rows, cols, gaps = [], [], []
+    for r in range(n_rows):
+        row = arrays[r]
+        previous = -1
+        for c in range(n):
+            value = row[c]
+            before = row[c - 1] if c > 0 else _SENTINEL
+            after = row[c + 1] if c + 1 < n else _SENTINEL
+            if value >= cthr and value - before > 0 and after - value <= 0:
+                gap = np.inf
+                if previous >= 0:
+                    for k in range(previous, c - 1):
+                        gap = min(gap, row[k])
+                rows.append(r)
+                cols.append(c + 1)
+                gaps.append(gap)
+                previous = c
+    return np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp), np.array(gaps)
 
 
 @numba.njit(cache=True, nogil=True)

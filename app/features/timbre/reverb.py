@@ -38,16 +38,31 @@ class _Params:
         self.hist_limits = np.arange(_T_MIN - _T_STEP / 2.0, _T_MAX + _T_STEP, _T_STEP)
 
 
-def _ml_estimates(frames: np.ndarray, par: _Params) -> np.ndarray:
-    """Maximum-likelihood RT of each row (a sound decay) among the decay rates ``par.a``."""
-    n_len = frames.shape[1]
+def _ml_estimates(d: np.ndarray, starts: np.ndarray, n_len: int, par: _Params) -> np.ndarray:
+    """Maximum-likelihood RT of each sound decay ``d[start : start + n_len]`` among the decay
+    rates ``par.a``."""
+    frames = sliding_window_view(d, n_len)
+    inv_powers, log_prior = _rate_tables(par, n_len)
+    ml = np.empty(len(starts), dtype=np.intp)
+    # A few decays at a time: copying all of them at once would take much memory.
+    for first in range(0, len(starts), _ML_ROWS):
+        sum1 = np.abs(frames[starts[first : first + _ML_ROWS]]) @ inv_powers
+        sigma = (1 / n_len) * sum1
+        ll = -n_len * np.log(2) - n_len * np.log(sigma) - log_prior - (1 / sigma) * sum1
+        ml[first : first + _ML_ROWS] = np.argmax(ll, axis=1)
+    return par.t_quant[ml]
+
+
+_ML_ROWS = 64
+"""Sound decays :func:`_ml_estimates` evaluates at once."""
+
+
+def _rate_tables(par: _Params, n_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """``a ** -n`` (shape (n_len, n_rates)) and the log prior of each decay rate ``a``."""
     n = np.arange(n_len)
-    inv_powers = par.a[None, :] ** (-1.0 * n[:, None])  # a ** -n, shape (n_len, n_rates)
-    sum1 = np.abs(frames) @ inv_powers
-    sigma = (1 / n_len) * sum1
+    inv_powers = par.a[None, :] ** (-1.0 * n[:, None])
     log_prior = np.array([np.sum(np.log(a**n)) for a in par.a])
-    ll = -n_len * np.log(2) - n_len * np.log(sigma) - log_prior - (1 / sigma) * sum1
-    return par.t_quant[np.argmax(ll, axis=1)]
+    return inv_powers, log_prior
 
 
 def _frame_rt(audio: np.ndarray, par: _Params) -> np.ndarray:
@@ -78,59 +93,92 @@ def _decays(d: np.ndarray, offsets: np.ndarray, par: _Params) -> np.ndarray:
     for cnt in range(_NOS_MIN, _NOS_MAX - 1):
         rows = np.flatnonzero(ended & (count == cnt))
         if rows.size:
-            length = cnt * par.n_sub
-            rt[rows] = _ml_estimates(sliding_window_view(d, length)[offsets[rows]], par)
+            rt[rows] = _ml_estimates(d, offsets[rows], cnt * par.n_sub, par)
     return rt
+
+
+_SPAN_SUBFRAMES = 64
+"""Frames whose decays :func:`_decay_lengths` examines together: their sub-frame extrema
+(64 sub-frames, with the reach of the last frame) stay in cache."""
 
 
 @numba.njit(cache=True, nogil=True)
 def _decay_lengths(d, offsets, n_sub):  # pragma: no cover - compiled
-    # Per frame: how many sub-frames after the first keep falling, and whether the fall ends
-    # within the frame. Sub-frame 0 has n_sub samples; the reference lets every later one
-    # overlap the next by a sample, so they have n_sub + 1. Each frame stops at its first
-    # failed test, so most read only two sub-frames.
+    # Per frame (sorted offsets): how many sub-frames after the first keep falling, and
+    # whether the fall ends within the frame. Sub-frame 0 has n_sub samples; the reference
+    # lets every later one overlap the next by a sample, so they have n_sub + 1. Each frame
+    # stops at its first failed test, so most read only two sub-frames. Frames overlap
+    # heavily, so the extrema of every n_sub-sample stretch are found once, a span at a time.
+    span = _SPAN_SUBFRAMES * n_sub
+    reach = (_NOS_MAX - 1) * n_sub  # last sub-frame start in a frame, plus one
+    high, low = np.empty(span + reach), np.empty(span + reach)
     count = np.zeros(len(offsets), dtype=np.int64)
     ended = np.zeros(len(offsets), dtype=np.bool_)
-    for f in range(len(offsets)):
-        max_pre, min_pre = _extrema(d, offsets[f], n_sub)
-        var_pre = -1.0  # the first sub-frame's variance, computed only where needed
-        for m in range(1, _NOS_MAX - 1):
-            start = offsets[f] + m * n_sub
-            max_cur, min_cur = _extrema(d, start, n_sub + 1)
-            falling = max_pre > max_cur and min_pre < min_cur
-            if falling:
-                if var_pre < 0:
-                    var_pre = _variance(d, offsets[f], n_sub)
-                var_cur = _variance(d, start, n_sub + 1)
-                falling = var_pre > var_cur
-            if not falling:
-                ended[f] = True
-                break
-            count[f] += 1
-            max_pre, min_pre, var_pre = max_cur, min_cur, var_cur
+    f = 0
+    while f < len(offsets):
+        first = offsets[f]
+        _sliding_extrema(d, first, min(first + span + reach, len(d) - n_sub + 1), n_sub, high, low)
+        while f < len(offsets) and offsets[f] < first + span:
+            at = offsets[f] - first
+            max_pre, min_pre = high[at], low[at]
+            var_pre = -1.0  # the first sub-frame's variance, computed only where needed
+            for m in range(1, _NOS_MAX - 1):
+                start = at + m * n_sub
+                last = d[first + start + n_sub]
+                max_cur, min_cur = max(high[start], last), min(low[start], last)
+                falling = max_pre > max_cur and min_pre < min_cur
+                if falling:
+                    if var_pre < 0:
+                        var_pre = _variance(d, offsets[f], n_sub)
+                    var_cur = _variance(d, first + start, n_sub + 1)
+                    falling = var_pre > var_cur
+                if not falling:
+                    ended[f] = True
+                    break
+                count[f] += 1
+                max_pre, min_pre, var_pre = max_cur, min_cur, var_cur
+            f += 1
     return count, ended
 
 
 @numba.njit(cache=True, nogil=True)
-def _extrema(d, start, length):  # pragma: no cover - compiled
-    high = d[start]
-    low = d[start]
-    for i in range(start + 1, start + length):
-        high = max(high, d[i])
-        low = min(low, d[i])
-    return high, low
+def _sliding_extrema(d, start, stop, width, high, low):  # pragma: no cover - compiled
+    # Max and min of d[i : i + width] for i in [start, stop), into high and low from index 0
+    # (van Herk / Gil-Werman): a window starting in one block of ``width`` samples ends in
+    # the next, so its extrema are those of the rest of its block (running backwards) and of
+    # the start of the next (running forwards). Comparisons rather than max() and min(),
+    # which also handle NaN: twice as fast.
+    back_max, back_min = np.empty(width), np.empty(width)
+    for block in range(start, stop, width):
+        size = min(width, stop - block)
+        end = block + width - 1
+        top = bottom = d[end]
+        for k in range(width - 1, -1, -1):
+            v = d[block + k]
+            top = v if v > top else top
+            bottom = v if v < bottom else bottom
+            back_max[k], back_min[k] = top, bottom
+        top = bottom = d[end]
+        for k in range(size):
+            v = d[end + k]
+            top = v if v > top else top
+            bottom = v if v < bottom else bottom
+            high[block - start + k] = back_max[k] if back_max[k] > top else top
+            low[block - start + k] = back_min[k] if back_min[k] < bottom else bottom
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def _variance(d, start, length):  # pragma: no cover - compiled
-    # As np.var: the mean of squared deviations from the mean.
+    # As np.var: the mean of squared deviations from the mean (sums vectorised, so in
+    # another order than numpy's pairwise ones: equal up to rounding).
     total = 0.0
     for i in range(start, start + length):
         total += d[i]
     mean = total / length
     squares = 0.0
     for i in range(start, start + length):
-        squares += (d[i] - mean) ** 2
+        deviation = d[i] - mean
+        squares += deviation * deviation
     return squares / length
 
 
@@ -145,29 +193,37 @@ def estimate_rt60(audio: np.ndarray, fs: float) -> float:
     # estimate is a recursive smoothing of the histogram's mode.
     bins = np.searchsorted(par.hist_limits, ml, side="left") - 1
     bins = np.maximum(bins, 0)
-    hist = np.zeros(len(par.t_quant))
-    buffer = [0] * par.buffer_size
-    hist_counter = 0
-    rt_last = rt_raw = _RT_INITIAL
-    t_quant = par.t_quant.tolist()
-    smoothed = np.empty(len(ml))
-    for i, rt_ml in enumerate(ml.tolist()):
-        if rt_ml >= 0:
-            hist_counter += 1
-            index = int(bins[i])
-            hist[index] += 1
-            if hist_counter > par.buffer_size + 1:
-                hist[buffer[0]] -= 1
-            buffer.pop(0)
-            buffer.append(index)
-            rt_raw = t_quant[int(np.argmax(hist))]
-        rt_last = _ALPHA * rt_last + (1 - _ALPHA) * rt_raw
-        smoothed[i] = rt_last
+    smoothed = _smoothed_mode(ml, bins, par.t_quant, par.buffer_size)
 
     valid = ml > 0
     if not valid.any():
         return float(par.t_quant[0])
     return float(np.mean(smoothed[valid]))
+
+
+@numba.njit(cache=True, nogil=True)
+def _smoothed_mode(ml, bins, t_quant, buffer_size):  # pragma: no cover - compiled
+    # After each frame, the recursively smoothed mode of the histogram of the last
+    # buffer_size + 1 ML estimates (the reference's FIFO buffer starts full of bin 0, and
+    # only removes from the histogram once it has counted more than that many).
+    hist = np.zeros(len(t_quant))
+    buffer = np.zeros(buffer_size, dtype=np.int64)  # a ring: head is the oldest entry
+    head = 0
+    hist_counter = 0
+    rt_last = rt_raw = _RT_INITIAL
+    smoothed = np.empty(len(ml))
+    for i in range(len(ml)):
+        if ml[i] >= 0:
+            hist_counter += 1
+            hist[bins[i]] += 1
+            if hist_counter > buffer_size + 1:
+                hist[buffer[head]] -= 1
+            buffer[head] = bins[i]
+            head = head + 1 if head + 1 < buffer_size else 0
+            rt_raw = t_quant[np.argmax(hist)]
+        rt_last = _ALPHA * rt_last + (1 - _ALPHA) * rt_raw
+        smoothed[i] = rt_last
+    return smoothed
 
 
 def reverb_probability(audio: np.ndarray, fs: int) -> float:

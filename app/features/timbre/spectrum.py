@@ -8,11 +8,12 @@ Known deviations: only the options the descriptors use are ported (the centroid 
 frequency scale without window; percentile roll-on and no normalisation for the bandwidth).
 """
 
-import librosa
 import numba
 import numpy as np
 import scipy.fft
+from scipy.signal import get_window
 
+from app.features.stft import stft
 from app.features.timbre.envelope import REFERENCE_RATE, at_rate, rms_envelope
 
 
@@ -144,7 +145,7 @@ def percussive_ratio(audio: np.ndarray, fs: float = REFERENCE_RATE) -> float:
     percussive_sum = total_sum = 0.0
     for start, stop in _excerpts(len(audio), fs, step):
         lo, hi = max(start - context, 0), min(stop + context, len(audio))
-        percussive = _percussive_part(audio[lo:hi], fs)[start - lo : stop - lo]
+        percussive = _percussive_part(audio[lo:hi], fs, start - lo, stop - lo)
         p = rms_envelope(percussive, frame, step, normalise=False)
         h = rms_envelope(audio[start:stop] - percussive, frame, step, normalise=False)
         percussive_sum += np.sum(p)
@@ -167,15 +168,47 @@ def _excerpts(n: int, fs: float, step: int) -> list[tuple[int, int]]:
     return [(start, start + length) for start in starts]
 
 
-def _percussive_part(audio: np.ndarray, fs: float) -> np.ndarray:
-    """The percussive part of ``audio`` after librosa's default HPSS, resynthesised."""
+def _percussive_part(audio: np.ndarray, fs: float, start: int, stop: int) -> np.ndarray:
+    """The percussive part of ``audio[start:stop]`` after librosa's default HPSS of
+    ``audio``, resynthesised.
+
+    The median filters, the masks and the resynthesis run on the frames that overlap
+    ``[start, stop)`` only; the time median reads the frames around them as well.
+    """
     n_fft, hop = at_rate(2048, fs), at_rate(512, fs)
-    stft = librosa.stft(audio, n_fft=n_fft, hop_length=hop)
-    magnitude = np.abs(stft)
-    harmonic = median_filter(magnitude, 31)
-    percussive = median_filter_columns(magnitude, 31)
+    spectra = stft(audio, n_fft, hop)
+    # Frame t spans samples [t * hop - n_fft / 2, t * hop + n_fft / 2).
+    first = max((start - n_fft // 2) // hop + 1, 0)
+    last = min(-(-(stop + n_fft // 2) // hop), spectra.shape[1])
+    magnitude = np.abs(spectra)
+    harmonic = median_filter_columns(magnitude.T, 31, first, last).T
+    percussive = median_filter_columns(magnitude[:, first:last], 31)
     mask = _softmask(percussive, harmonic)
-    return librosa.istft(stft * mask, n_fft=n_fft, hop_length=hop, length=len(audio))
+    offset = first * hop - n_fft // 2  # where the first frame starts
+    return overlap_add(spectra[:, first:last] * mask, hop)[start - offset : stop - offset]
+
+
+def overlap_add(spectra: np.ndarray, hop: int) -> np.ndarray:
+    """Inverse STFT of consecutive frames ``spectra`` (bins, frames) as ``librosa.istft``
+    computes it (Hann window, divided by the frames' summed squared windows), from the
+    start of the first frame to the end of the last.
+
+    Wherever all the frames of an STFT that overlap a sample are given, the sample equals
+    librosa's (up to rounding). ``hop`` must divide the frame length.
+    """
+    n_fft = 2 * (spectra.shape[0] - 1)
+    window = get_window("hann", n_fft, fftbins=True)
+    frames = np.fft.irfft(spectra, n=n_fft, axis=0).T * window
+    n = spectra.shape[1]
+    signal = np.zeros((n - 1) * hop + n_fft)
+    envelope = np.zeros(len(signal))
+    squares = np.broadcast_to(window * window, frames.shape)
+    for k in range(0, n_fft, hop):
+        # The k-th hop-long piece of every frame, all at once.
+        signal[k : k + n * hop] += frames[:, k : k + hop].reshape(-1)
+        envelope[k : k + n * hop] += squares[:, k : k + hop].reshape(-1)
+    tiny = np.finfo(np.float32).tiny
+    return (signal / np.where(envelope > tiny, envelope, 1.0)).astype(np.float32)
 
 
 def _softmask(x: np.ndarray, x_ref: np.ndarray) -> np.ndarray:
@@ -200,25 +233,29 @@ def median_filter(x: np.ndarray, size: int) -> np.ndarray:
     return median_filter_columns(np.asarray(x).T, size).T
 
 
-def median_filter_columns(x: np.ndarray, size: int) -> np.ndarray:
+def median_filter_columns(
+    x: np.ndarray, size: int, first: int = 0, last: int | None = None
+) -> np.ndarray:
     """Running median of odd ``size`` down each column of 2-D ``x``, 'reflect' boundaries.
 
-    Equal to ``scipy.ndimage.median_filter(x, size=(size, 1), mode='reflect')`` (an order
-    statistic, so no rounding differences), in the dtype of ``x`` (float32 or float64).
+    Equal to ``scipy.ndimage.median_filter(x, size=(size, 1), mode='reflect')[first:last]``
+    (an order statistic, so no rounding differences), in the dtype of ``x`` (float32 or
+    float64): only rows ``first`` to ``last`` are filtered.
 
     Each column keeps its window in a ring buffer and its current median ``m``. Replacing
     one value moves the median by at most one rank, so after each step it is ``m`` itself,
     the smallest value above ``m`` or the largest below, as the counts of values below and
     up to ``m`` tell; all are found in one branch-free pass over the window, for
-    :data:`_LANES` adjacent columns at once (which vectorises).
+    :data:`_LANES` adjacent columns at once.
     """
     x = np.asarray(x)
     if x.dtype != np.float32:
         x = x.astype(np.float64)
     n, m = x.shape
+    last = n if last is None else last
     padded = np.zeros((n, m + -m % _LANES), dtype=x.dtype)
     padded[:, :m] = x
-    return _median_columns(padded, size // 2)[:, :m]
+    return _median_columns(padded, size // 2, first, last)[:, :m]
 
 
 _LANES = 16
@@ -234,10 +271,10 @@ def _reflect(j, n):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _median_columns(x, half):  # pragma: no cover - compiled
+def _median_columns(x, half, first, last):  # pragma: no cover - compiled
     n, m = x.shape
     width = 2 * half + 1
-    out = np.empty_like(x)
+    out = np.empty((max(last - first, 0), m), dtype=x.dtype)
     big = np.finfo(x.dtype).max  # finite sentinels: fastmath assumes no infinities
     window = np.empty((width, _LANES), dtype=x.dtype)
     sorted_column = np.empty(width, dtype=x.dtype)
@@ -247,8 +284,10 @@ def _median_columns(x, half):  # pragma: no cover - compiled
     n_below = np.empty(_LANES, dtype=np.int32)
     n_upto = np.empty(_LANES, dtype=np.int32)
     for c0 in range(0, m, _LANES):
+        if last <= first:
+            break
         for k in range(width):
-            j = _reflect(k - half, n)
+            j = _reflect(first + k - half, n)
             for lane in range(_LANES):
                 window[k, lane] = x[j, c0 + lane]
         for lane in range(_LANES):
@@ -257,7 +296,7 @@ def _median_columns(x, half):  # pragma: no cover - compiled
             median[lane] = sorted_column[half]
             out[0, c0 + lane] = median[lane]
         oldest = 0  # ring-buffer slot of the value leaving next
-        for i in range(1, n):
+        for i in range(first + 1, last):
             j = _reflect(i + half, n)
             for lane in range(_LANES):
                 window[oldest, lane] = x[j, c0 + lane]
@@ -280,5 +319,5 @@ def _median_columns(x, half):  # pragma: no cover - compiled
                     median[lane] = above[lane]
                 elif n_below[lane] > half:
                     median[lane] = below[lane]
-                out[i, c0 + lane] = median[lane]
+                out[i - first, c0 + lane] = median[lane]
     return out

@@ -20,8 +20,16 @@ from app.features.timbre.loudness_model import windowed_specific_loudness
 from app.features.timbre.peaks import detect_peaks
 from app.features.timbre.prepare import half_rate
 
-_COEFFICIENTS = np.array([-4.464258317026696, -0.08819320850778556, 0.29156539973575546,
-                          17.274733561081554, 8.403340066029507, 45.21212125085579])
+_COEFFICIENTS = np.array(
+    [
+        -4.464258317026696,
+        -0.08819320850778556,
+        0.29156539973575546,
+        17.274733561081554,
+        8.403340066029507,
+        45.21212125085579,
+    ]
+)
 
 _WARM_REGION = bark_weights(10, 40)
 _HIGH_REGION = bark_weights(80, 240)
@@ -110,14 +118,16 @@ def warmth(
         above = int(np.flatnonzero(freq > upper)[0])
         decay_score.append(_r_squared(np.log10(freq[above:]), np.log10(spec[above:])))
 
-    features = np.array([
-        np.log10(np.mean(centroid)),
-        weighted_high,
-        mean_warm_region,
-        np.mean(decay_score),
-        np.average(low_ratio, weights=rms),
-        1.0,
-    ])
+    features = np.array(
+        [
+            np.log10(np.mean(centroid)),
+            weighted_high,
+            mean_warm_region,
+            np.mean(decay_score),
+            np.average(low_ratio, weights=rms),
+            1.0,
+        ]
+    )
     return float(features @ _COEFFICIENTS)
 
 

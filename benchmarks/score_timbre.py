@@ -1,0 +1,92 @@
+"""Fidelity of the timbral descriptors against ``timbral_models`` 0.4.0 on the reference clips.
+
+Usage (from the repository root, venv active)::
+
+    python benchmarks/score_timbre.py [--save values.json] [--against values.json] [--jobs 2]
+
+Analyses the 40 clips of ``../shared/datasets/timbral_reference.csv`` as the service does
+(decode, integrated loudness, :func:`app.features.timbre.timbre`) and prints, per descriptor,
+Pearson r and the mean and largest absolute difference from the reference's values (reverb:
+the share of equal decisions). ``--save`` writes this run's values; ``--against`` compares
+them with a saved run's (largest relative difference per descriptor), to tell a change that
+alters feature values from one that only moves them by rounding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATASETS = REPO / ".." / "shared" / "datasets"
+REFERENCE = DATASETS / "timbral_reference.csv"
+TIMBRE = (
+    "hardness",
+    "depth",
+    "brightness",
+    "roughness",
+    "warmth",
+    "sharpness",
+    "boominess",
+    "reverb",
+)
+REFERENCE_COLUMN = {"boominess": "booming"}
+SR = 22050
+
+
+def analyse(path: str) -> dict[str, float]:
+    """The service's timbral descriptors of one file."""
+    from app.audio import decode
+    from app.features.loudness import integrated_loudness
+    from app.features.timbre import timbre
+
+    audio = decode(path)
+    return vars(timbre(audio.mono, SR, integrated_loudness(audio.samples, SR))).copy()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--save", type=Path)
+    parser.add_argument("--against", type=Path)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+
+    rows = list(csv.DictReader(REFERENCE.open()))
+    files = [str(DATASETS / row["file"]) for row in rows]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+        values = list(pool.map(analyse, files))
+    ours = {name: np.array([v[name] for v in values]) for name in TIMBRE}
+    previous = json.loads(args.against.read_text()) if args.against else None
+
+    print(
+        f"{'descriptor':11s} {'r':>8s} {'MAD':>7s} {'max':>7s}"
+        + ("  max rel. change" if previous else "")
+    )
+    for name in TIMBRE:
+        ref = np.array([float(row[REFERENCE_COLUMN.get(name, name)]) for row in rows])
+        diff = np.abs(ours[name] - ref)
+        if name == "reverb":
+            line = f"{name:11s} agreement {np.mean(ours[name] == ref):.3f}"
+        else:
+            r = np.corrcoef(ours[name], ref)[0, 1]
+            line = f"{name:11s} {r:8.5f} {diff.mean():7.3f} {diff.max():7.3f}"
+        if previous:
+            before = np.array(previous[name])
+            change = np.abs(ours[name] - before) / np.maximum(np.abs(before), 1e-12)
+            line += f"  {change.max():.2e}"
+        print(line)
+    if args.save:
+        args.save.write_text(json.dumps({n: v.tolist() for n, v in ours.items()}))
+
+
+if __name__ == "__main__":
+    main()
