@@ -78,6 +78,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float, default=d.weight_decay)
     parser.add_argument("--dropout", type=float, default=d.dropout)
     parser.add_argument("--hidden", type=int, default=d.hidden, help="0: linear branches")
+    parser.add_argument(
+        "--channels",
+        type=int,
+        default=d.channels,
+        help="channels of each branch's convolutions over the MFCC and chroma images (0: none)",
+    )
+    parser.add_argument("--conv-dropout", type=float, default=d.conv_dropout)
     parser.add_argument("--ensemble", type=int, default=d.ensemble, help="seeds averaged")
     parser.add_argument("--train-hop", type=float, default=d.train_hop_s, help="crop hop, s")
     parser.add_argument("--gems-weight", type=float, default=d.gems_weight)
@@ -151,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         weight_decay=args.weight_decay,
         dropout=args.dropout,
         hidden=args.hidden,
+        channels=args.channels,
+        conv_dropout=args.conv_dropout,
         ensemble=args.ensemble,
         loudness_jitter_lu=args.loudness_jitter,
         train_hop_s=args.train_hop,

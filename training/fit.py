@@ -105,8 +105,10 @@ class Song:
         The service's windows (10-s hop): the ones predicted and averaged.
     pooled : np.ndarray
         (len(windows), n_features) pooled statistics of those windows.
+    crops : Windows
+        The training crops: windows with a short hop (``TrainConfig.train_hop_s``).
     train_pooled : np.ndarray
-        Pooled statistics of the training crops (windows with a short hop).
+        (len(crops), n_features) pooled statistics of the crops.
     """
 
     key: str
@@ -119,6 +121,7 @@ class Song:
     gems: np.ndarray
     windows: Windows
     pooled: np.ndarray
+    crops: Windows
     train_pooled: np.ndarray
 
     @property
@@ -138,6 +141,10 @@ class TrainConfig:
     dropout: float = 0.3
     hidden: int = 32
     """Width of each branch's hidden layer (0: linear branches)."""
+    channels: int = 0
+    """Channels of each branch's convolutions over the MFCC and chroma images (0: none)."""
+    conv_dropout: float = 0.5
+    """Dropout between the convolutions."""
     ensemble: int = 5
     """Members trained with different seeds and averaged in one graph."""
     loudness_jitter_lu: float = 6.0
@@ -194,6 +201,7 @@ def make_songs(
                 gems=np.asarray(item.gems if item.gems else [np.nan] * 9, dtype=np.float32),
                 windows=cut,
                 pooled=pool(cut),
+                crops=crops,
                 train_pooled=pool(crops),
             )
         )
@@ -205,11 +213,16 @@ def stack_windows(songs: Sequence[Song]) -> dict[str, np.ndarray]:
     return {name: np.concatenate([s.windows.inputs()[name] for s in songs]) for name in INPUT_NAMES}
 
 
-def _training_arrays(songs: Sequence[Song]) -> dict[str, np.ndarray]:
+def _training_arrays(songs: Sequence[Song], images: bool) -> dict[str, np.ndarray]:
     counts = [len(s.train_pooled) for s in songs]
     quadrant = np.repeat([s.quadrant for s in songs], counts)
     signs = np.array([SIGNS.get(q, (0, 0)) for q in quadrant], dtype=np.float32).reshape(-1, 2)
+    raw = {
+        k: np.concatenate([s.crops.inputs()[k] for s in songs])
+        for k in (("mfcc", "chroma") if images else ())
+    }
     return {
+        **raw,
         "emotify": np.repeat([s.dataset == EMOTIFY for s in songs], counts),
         "x": np.concatenate([s.train_pooled for s in songs]).astype(np.float32),
         "target": np.repeat(np.stack([s.target for s in songs]), counts, axis=0),
@@ -245,9 +258,20 @@ def _train_one(
     on_epoch: Callable[[], None] | None,
 ) -> EmotionNet:
     torch.manual_seed(seed)
-    data = _training_arrays(songs)
-    model = EmotionNet(hidden=config.hidden, dropout=config.dropout, exclude=config.exclude)
-    model.fit_standardization(data["x"])
+    data = _training_arrays(songs, images=config.channels > 0)
+    model = EmotionNet(
+        hidden=config.hidden,
+        dropout=config.dropout,
+        channels=config.channels,
+        conv_dropout=config.conv_dropout,
+        exclude=config.exclude,
+    )
+    model.fit_standardization(data["x"], data.get("mfcc"))
+    images = (
+        (torch.from_numpy(data["mfcc"]), torch.from_numpy(data["chroma"]))
+        if model.uses_images
+        else None
+    )
     if config.sign_scale > 0:
         with torch.no_grad():
             model.log_sign_scale.fill_(float(np.log(config.sign_scale)))
@@ -288,7 +312,9 @@ def _train_one(
             xb = x[batch].clone()
             noise = torch.rand(len(batch), generator=generator) * 2 - 1
             xb[:, loudness] += noise * config.loudness_jitter_lu
-            valence, arousal, gems_logits = model.head(xb)
+            valence, arousal, gems_logits = model.head(
+                xb, *((images[0][batch], images[1][batch]) if images else ())
+            )
             out = torch.stack([valence, arousal], dim=1)
             loss = torch.zeros(())
             m = va_mask[batch]
@@ -330,7 +356,11 @@ def predict_songs(model: EmotionNet | Ensemble, songs: Sequence[Song]) -> np.nda
     if not songs:
         return np.zeros((0, 2))
     pooled = torch.from_numpy(np.concatenate([s.pooled for s in songs]).astype(np.float32))
-    outputs = [m.head(pooled)[:2] for m in _members(model)]
+    mfcc, chroma = (
+        torch.from_numpy(np.concatenate([s.windows.inputs()[k] for s in songs]))
+        for k in ("mfcc", "chroma")
+    )
+    outputs = [m.head(pooled, mfcc, chroma)[:2] for m in _members(model)]
     per_window = np.stack([torch.stack(o, 1).numpy() for o in outputs]).mean(0)
     counts = [len(s.pooled) for s in songs]
     song = np.repeat(np.arange(len(songs)), counts)

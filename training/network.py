@@ -9,6 +9,12 @@ minor triad share from per-step chord-template matching, key-invariant interval 
 and the rate of harmonic change); and the song-level scalars. The vector is standardised
 with statistics stored as buffers (set from the training windows), and each output has
 its own branch (a small MLP ending in tanh): the valence branch and the arousal branch.
+With ``channels > 0`` each branch also has the seed's convolutional layers over the
+images: convolutions over time of the standardised MFCC image, and key-invariant chord
+templates over the chroma image (:class:`ChromaConv`), each with max-pooling and dropout,
+pooled over time and entering the branch's dense head beside the pooled statistics through
+a gain that starts at 0. Whether they are used is a training choice made by
+cross-validation (``TrainConfig.channels``; see the model card).
 A third head reads both branches' hidden layers and gives the nine GEMS shares
 (softmax), an auxiliary training target from Emotify. It is not exported: the service's
 model contract (and its API tests) list exactly valence and arousal as outputs.
@@ -245,19 +251,23 @@ class Pooling(nn.Module):
 class Standardize(nn.Module):
     """``(x - mean) / std`` per feature with stored statistics, clipped to +-:data:`CLIP`.
 
+    Features are axis 1 of (batch, n_features) vectors or, with ``images``, the rows of
+    (batch, n_features, time) images (one mean and std per row, over windows and time).
     Non-finite inputs (e.g. the -inf LUFS of silence) map to the clip bounds or 0.
     """
 
-    def __init__(self, n_features: int) -> None:
+    def __init__(self, n_features: int, images: bool = False) -> None:
         super().__init__()
-        self.register_buffer("mean", torch.zeros(1, n_features))
-        self.register_buffer("std", torch.ones(1, n_features))
+        shape = (1, n_features, 1) if images else (1, n_features)
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("std", torch.ones(shape))
 
     def fit(self, x: np.ndarray) -> None:
-        """Set the statistics from training vectors ``x`` (rows)."""
+        """Set the statistics from training vectors or images ``x``."""
         x = np.where(np.isfinite(x), x, np.nan).astype(np.float64)
-        mean = np.nan_to_num(np.nanmean(x, axis=0, keepdims=True))
-        std = np.nan_to_num(np.nanstd(x, axis=0, keepdims=True))
+        axes = (0, *range(2, x.ndim))
+        mean = np.nan_to_num(np.nanmean(x, axis=axes)).reshape(self.mean.shape)
+        std = np.nan_to_num(np.nanstd(x, axis=axes)).reshape(self.std.shape)
         # A constant feature (e.g. reverb on every training clip) carries no information.
         std = np.where(std > 1e-6, std, 1.0)
         self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
@@ -268,27 +278,118 @@ class Standardize(nn.Module):
         return torch.where(torch.isnan(z), torch.zeros_like(z), z)
 
 
-class Branch(nn.Module):
-    """One output's MLP over the standardised pooled vector.
+def _global_pool(h: torch.Tensor) -> torch.Tensor:
+    """Mean and max over time of (batch, channels, time): (batch, 2 * channels)."""
+    return torch.cat([h.mean(dim=-1), h.amax(dim=-1)], dim=1)
 
-    ``hidden == 0`` makes it linear. Returns (output in [-1, 1] of shape (batch,),
-    hidden activations of shape (batch, hidden or n_features)).
+
+def _stage(conv: nn.Module | None, pool: int, dropout: float) -> list[nn.Module]:
+    """One convolutional stage: the convolution (if any), GELU, max-pooling, dropout."""
+    return [
+        *([conv] if conv is not None else []),
+        nn.GELU(),
+        nn.MaxPool1d(pool),
+        nn.Dropout(dropout),
+    ]
+
+
+class MfccConv(nn.Module):
+    """Convolutions over time of the standardised MFCC image (coefficients as channels),
+    max-pooling and dropout between them, then mean and max over time."""
+
+    def __init__(self, n_mfcc: int, channels: int, dropout: float) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            *_stage(nn.Conv1d(n_mfcc, channels, 5, padding=2), 4, dropout),
+            *_stage(nn.Conv1d(channels, channels, 5, padding=2), 2, dropout),
+        )
+        self.width = 2 * channels
+
+    def forward(self, mfcc: torch.Tensor) -> torch.Tensor:
+        return _global_pool(self.layers(mfcc))
+
+
+class ChromaConv(nn.Module):
+    """Chord-like templates over the chroma image, in every key.
+
+    The image is averaged over 0.4-s blocks (4 steps); the first convolution spans all
+    12 pitch classes and 3 blocks and is applied in all 12 transpositions, keeping the
+    best match per template and block (so the result does not depend on the key). Then
+    max-pooling, dropout, a convolution over time, and mean and max over time.
     """
 
-    def __init__(self, n_features: int, hidden: int, dropout: float) -> None:
+    def __init__(self, n_chroma: int, channels: int, dropout: float) -> None:
+        super().__init__()
+        rolls = (np.arange(n_chroma)[None, :] + np.arange(n_chroma)[:, None]) % n_chroma
+        self.register_buffer("rolls", torch.as_tensor(rolls.reshape(-1), dtype=torch.long))
+        self.n_chroma = n_chroma
+        self.templates = nn.Conv1d(n_chroma, channels, 3, padding=1)
+        self.block = 4
+        self.layers = nn.Sequential(
+            *_stage(None, 2, dropout),  # after the templates
+            *_stage(nn.Conv1d(channels, channels, 5, padding=2), 2, dropout),
+        )
+        self.width = 2 * channels
+
+    def forward(self, chroma: torch.Tensor) -> torch.Tensor:
+        chroma = nn.functional.avg_pool1d(torch.clamp(chroma, min=0.0), self.block)
+        chroma = chroma / (chroma.amax(dim=1, keepdim=True) + EPS)  # loudest class = 1
+        batch, n, steps = chroma.shape
+        # (batch * 12 transpositions, 12, time): row r of transposition k is class r + k.
+        transposed = chroma.index_select(1, self.rolls).reshape(batch * n, n, steps)
+        matched = self.templates(transposed)
+        matched = matched.reshape(batch, n, -1, steps).amax(dim=1)  # best key per template
+        return _global_pool(self.layers(matched))
+
+
+class Branch(nn.Module):
+    """One output's network: convolutions over the MFCC and chroma images (if
+    ``channels``), beside the standardised pooled vector, then a dense head.
+
+    ``hidden == 0`` makes the head linear. Returns (output in [-1, 1] of shape (batch,),
+    hidden activations of shape (batch, width)).
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden: int,
+        dropout: float,
+        channels: int = 0,
+        conv_dropout: float = 0.5,
+        n_mfcc: int = DEFAULT_CONFIG.n_mfcc,
+        n_chroma: int = DEFAULT_CONFIG.n_chroma,
+    ) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout)
+        self.convs = nn.ModuleList(
+            [
+                MfccConv(n_mfcc, channels, conv_dropout),
+                ChromaConv(n_chroma, channels, conv_dropout),
+            ]
+            if channels > 0
+            else []
+        )
+        # The convolutions' features enter scaled by a learnt gain that starts at 0: the
+        # branch starts as a dense head over the pooled statistics alone.
+        self.conv_gain = nn.Parameter(torch.zeros(1))
+        n_in = n_features + sum(c.width for c in self.convs)
         if hidden > 0:
-            self.body: nn.Module = nn.Sequential(nn.Linear(n_features, hidden), nn.GELU())
+            self.body: nn.Module = nn.Sequential(nn.Linear(n_in, hidden), nn.GELU())
             width = hidden
         else:
             self.body = nn.Identity()
-            width = n_features
+            width = n_in
         self.width = width
         self.out = nn.Linear(width, 1)
 
-    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.body(self.dropout(z))
+    def forward(
+        self, z: torch.Tensor, images: Sequence[torch.Tensor] = ()
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``z``: standardised pooled vectors; ``images``: standardised MFCC, raw chroma."""
+        parts = [self.dropout(z)]
+        parts += [self.conv_gain * conv(x) for conv, x in zip(self.convs, images, strict=False)]
+        h = self.body(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0])
         return torch.tanh(self.out(self.dropout(h)).squeeze(1)), h
 
 
@@ -300,7 +401,12 @@ class EmotionNet(nn.Module):
     hidden : int
         Width of each branch's hidden layer (0: linear branches).
     dropout : float
-        Dropout on the standardised vector and on each hidden layer.
+        Dropout on the standardised vector, between convolutions and on each hidden layer.
+    channels : int
+        Channels of each branch's convolutions over the MFCC and chroma images (0: none,
+        the branches read the pooled statistics only).
+    conv_dropout : float
+        Dropout between the convolutions.
     exclude : sequence of str
         Pooled statistics whose names start with one of these are not used (ablations).
     """
@@ -312,6 +418,8 @@ class EmotionNet(nn.Module):
         n_scalars: int = len(SCALAR_NAMES),
         hidden: int = 32,
         dropout: float = 0.3,
+        channels: int = 0,
+        conv_dropout: float = 0.5,
         exclude: Sequence[str] = (),
     ) -> None:
         super().__init__()
@@ -321,8 +429,10 @@ class EmotionNet(nn.Module):
         self.names = tuple(self.pooling.names[i] for i in keep)
         n = len(keep)
         self.standardize = Standardize(n)
-        self.valence = Branch(n, hidden, dropout)
-        self.arousal = Branch(n, hidden, dropout)
+        self.uses_images = channels > 0
+        self.standardize_mfcc = Standardize(n_mfcc, images=True)
+        self.valence = Branch(n, hidden, dropout, channels, conv_dropout, n_mfcc, n_chroma)
+        self.arousal = Branch(n, hidden, dropout, channels, conv_dropout, n_mfcc, n_chroma)
         self.gems = nn.Linear(self.valence.width + self.arousal.width, N_GEMS)
         # Training-only parameters (not in the exported outputs): the 4Q logit scale per
         # axis and Emotify's affine map (offset, scale) per axis from output to its
@@ -342,17 +452,37 @@ class EmotionNet(nn.Module):
             parts.append(self.pooling(*x).numpy())
         return np.concatenate(parts) if parts else np.zeros((0, self.pooling.n_features))
 
-    def fit_standardization(self, data: np.ndarray | Mapping[str, np.ndarray]) -> None:
-        """Set the standardisation from training windows: pooled vectors, or raw inputs
-        keyed by name (pooled here)."""
-        pooled = self.pool(data) if isinstance(data, Mapping) else data
+    def fit_standardization(
+        self, data: np.ndarray | Mapping[str, np.ndarray], mfcc: np.ndarray | None = None
+    ) -> None:
+        """Set the standardisations from training windows: raw inputs keyed by name, or
+        pooled vectors plus (when the branches read images) the raw MFCC images."""
+        if isinstance(data, Mapping):
+            pooled, mfcc = self.pool(data), data["mfcc"]
+        else:
+            pooled = data
         self.standardize.fit(pooled[:, self.keep.numpy()])
+        if mfcc is not None:
+            self.standardize_mfcc.fit(mfcc)
+        elif self.uses_images:
+            raise ValueError("the convolutional branches need the training MFCC images")
 
-    def head(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(valence, arousal, GEMS logits) from pooled vectors."""
+    def head(
+        self,
+        pooled: torch.Tensor,
+        mfcc: torch.Tensor | None = None,
+        chroma: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(valence, arousal, GEMS logits) from pooled vectors and, when the branches
+        have convolutions, the raw MFCC and chroma images."""
         z = self.standardize(pooled.index_select(1, self.keep))
-        valence, hv = self.valence(z)
-        arousal, ha = self.arousal(z)
+        images: tuple[torch.Tensor, ...] = ()
+        if self.uses_images:
+            if mfcc is None or chroma is None:
+                raise ValueError("the convolutional branches need the MFCC and chroma images")
+            images = (self.standardize_mfcc(mfcc), chroma)
+        valence, hv = self.valence(z, images)
+        arousal, ha = self.arousal(z, images)
         return valence, arousal, self.gems(torch.cat([hv, ha], dim=1))
 
     def forward(
@@ -363,13 +493,19 @@ class EmotionNet(nn.Module):
         scalars: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return valence and arousal, each (batch,) in [-1, 1]."""
-        valence, arousal, _ = self.head(self.pooling(mfcc, chroma, spectral, scalars))
+        pooled = self.pooling(mfcc, chroma, spectral, scalars)
+        valence, arousal, _ = self.head(pooled, mfcc, chroma)
         return valence, arousal
 
     @torch.no_grad()
-    def gems_shares(self, pooled: torch.Tensor) -> torch.Tensor:
-        """Predicted GEMS shares (batch, 9) from pooled vectors (training-side only)."""
-        return torch.softmax(self.head(pooled)[2], dim=1)
+    def gems_shares(
+        self,
+        pooled: torch.Tensor,
+        mfcc: torch.Tensor | None = None,
+        chroma: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Predicted GEMS shares (batch, 9) (training-side only)."""
+        return torch.softmax(self.head(pooled, mfcc, chroma)[2], dim=1)
 
 
 class Ensemble(nn.Module):
@@ -390,7 +526,7 @@ class Ensemble(nn.Module):
         scalars: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         pooled = self.pooling(mfcc, chroma, spectral, scalars)
-        outputs = [m.head(pooled) for m in self.members]
+        outputs = [m.head(pooled, mfcc, chroma) for m in self.members]
         valence = torch.stack([o[0] for o in outputs]).mean(dim=0)
         arousal = torch.stack([o[1] for o in outputs]).mean(dim=0)
         return valence, arousal

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -19,9 +21,9 @@ from training.export import (
 from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, Ensemble, example_inputs
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    net = EmotionNet()
+@pytest.fixture(scope="module", params=[0, 2], ids=["pooled", "convolutions"])
+def exported(tmp_path_factory, request):
+    net = EmotionNet(channels=request.param)
     net.fit_standardization({k: v.numpy() for k, v in example_inputs(32, seed=1).items()})
     # Nonzero biases so that every layer matters in the comparison.
     with torch.no_grad():
@@ -56,8 +58,7 @@ def test_graph_has_the_contract_names_and_a_dynamic_batch(exported):
 
 def test_parity_failure_is_reported(exported):
     net, path = exported
-    other = EmotionNet()
-    other.load_state_dict(net.state_dict())
+    other = copy.deepcopy(net)
     with torch.no_grad():
         other.valence.out.bias.add_(0.5)
     inputs = {k: v.numpy() for k, v in example_inputs(3).items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -68,15 +70,16 @@ def test_folds_partition_songs_and_keep_artists_together(songs):
         assert {songs[i].dataset for i in test} == {"emotify", "4q"}
 
 
-def test_song_prediction_is_the_mean_of_the_graphs_window_outputs(songs):
-    net = train_network(songs[:20], TINY)
+@pytest.mark.parametrize("channels", [0, 2])
+def test_song_prediction_is_the_mean_of_the_graphs_window_outputs(songs, channels):
+    net = train_network(songs[:20], replace(TINY, channels=channels))
     song = songs[5]
     raw = {k: torch.from_numpy(v) for k, v in song.windows.inputs().items()}
     with torch.no_grad():
         valence, arousal = net(*(raw[n] for n in INPUT_NAMES))
     expected = [valence.mean().item(), arousal.mean().item()]
     assert predict_songs(net, [song])[0] == pytest.approx(expected, abs=1e-5)
-    gems = net.gems_shares(torch.from_numpy(song.pooled))
+    gems = net.gems_shares(torch.from_numpy(song.pooled), raw["mfcc"], raw["chroma"])
     assert torch.allclose(gems.sum(1), torch.ones(len(song.windows)), atol=1e-5)
 
 

@@ -86,3 +86,38 @@ def test_a_window_does_not_depend_on_the_rest_of_the_batch():
     together = net(*(inputs[n] for n in INPUT_NAMES))[0]
     alone = net(*(inputs[n][1:2] for n in INPUT_NAMES))[0]
     assert torch.allclose(together[1:2], alone, atol=1e-5)
+
+
+def test_convolutional_branches_read_the_images_and_are_key_invariant():
+    inputs = {k: v.numpy() for k, v in example_inputs(8, seed=3).items()}
+    net = EmotionNet(channels=4)
+    net.fit_standardization(inputs)
+    assert np.allclose(
+        net.standardize_mfcc.mean.numpy().ravel(), inputs["mfcc"].mean(axis=(0, 2)), rtol=1e-4
+    )
+    with torch.no_grad():
+        for branch in (net.valence, net.arousal):
+            branch.conv_gain.fill_(1.0)  # trained gains are nonzero; 0 would hide the images
+    net.eval()
+    raw = {k: torch.from_numpy(v) for k, v in inputs.items()}
+    valence, _ = net(*(raw[n] for n in INPUT_NAMES))
+    # The images reach the outputs beyond their pooled statistics...
+    shuffled = raw["mfcc"][..., torch.randperm(raw["mfcc"].shape[-1])]
+    pooled = net.pooling(*(raw[n] for n in INPUT_NAMES))
+    moved = net.head(pooled, shuffled, raw["chroma"])[0]
+    assert not torch.allclose(moved, valence, atol=1e-4)
+    # ... and the chroma templates match every transposition: a key change is invisible.
+    conv = net.valence.convs[1]
+    chroma = raw["chroma"]
+    assert torch.allclose(conv(chroma), conv(torch.roll(chroma, 5, dims=1)), atol=1e-6)
+
+
+def test_convolutional_branches_need_the_training_images():
+    net = EmotionNet(channels=2)
+    pooled = net.pool({k: v.numpy() for k, v in example_inputs(4).items()})
+    try:
+        net.fit_standardization(pooled)
+    except ValueError as error:
+        assert "MFCC images" in str(error)
+    else:
+        raise AssertionError("fitting without the images should fail")
