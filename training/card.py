@@ -103,7 +103,11 @@ SELECTION = (
     "0.779 at 4Q weight 0.5). The defaults (width 32, dropout 0.3, decay 0.01, 30 epochs, "
     "weights 1 / 0.5 / 1) were kept.",
     "Ensemble of 5 seeds (one ONNX graph): 0.574 / 0.759, 0.791 / 0.943 / 0.637, against "
-    "0.575 / 0.753, 0.795 / 0.941 / 0.611 for one network: shipped for its lower variance.",
+    "0.575 / 0.753, 0.795 / 0.941 / 0.611 for one network: shipped for its lower variance; "
+    "10 seeds (0.572 / 0.758, 0.791 / 0.942 / 0.630) gain nothing more.",
+    "Without the 24 key-dependent statistics (pitch-class means and spreads): seed 0 "
+    "0.566 / 0.759, 0.802 / 0.945 / 0.644; seed 1 0.549 / 0.743, 0.810 / 0.943 / 0.615 "
+    "against 0.555 / 0.753, 0.809 / 0.936 / 0.613 with them: within noise, kept.",
     "The seed's convolutional layers in each branch (MFCC: two 1-D convolutions over time "
     "with max-pooling and dropout; chroma: key-invariant chord templates over 0.4-s blocks, "
     "then a convolution over time; both pooled over time, entering the dense head through "
