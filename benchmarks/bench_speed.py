@@ -30,6 +30,7 @@ import sys
 import textwrap
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -39,16 +40,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DATASETS = REPO / ".." / "shared" / "datasets"
 SEED_PYTHON = Path("/tmp/tmref/bin/python")
-TIMBRE = (
-    "hardness",
-    "depth",
-    "brightness",
-    "roughness",
-    "warmth",
-    "sharpness",
-    "boominess",
-    "reverb",
-)
+
+from app.features.timbre import Timbre  # noqa: E402  (the repository is on the path now)
+
+TIMBRE = tuple(field.name for field in fields(Timbre))
 
 # The seed's way: load with librosa, then one librosa (or pyloudnorm) call per feature,
 # each recomputing its own spectrogram, and timbral_models on the file when installed.
@@ -106,7 +101,7 @@ def stage_times(samples: np.ndarray) -> dict[str, float]:
     """
     from app.features import DEFAULT_CONFIG, SAMPLE_RATE
     from app.features import timbre as timbre_module
-    from app.features.loudness import integrated_loudness
+    from app.features.loudness import integrated_loudness_and_mix
     from app.features.spectral import spectral_features
     from app.features.timbre.envelope import onset_strength
     from app.features.timbre.loudness_model import windowed_specific_loudness
@@ -122,10 +117,10 @@ def stage_times(samples: np.ndarray) -> dict[str, float]:
         out[name] = time.perf_counter() - start
         return result
 
-    loudness = timed("loudness", integrated_loudness, samples, SAMPLE_RATE)
+    _, mono_loudness = timed("loudness", integrated_loudness_and_mix, samples, SAMPLE_RATE)
     timed("spectral", spectral_features, mono, DEFAULT_CONFIG)
     timed("zero_crossings", zero_crossings_per_s, mono, SAMPLE_RATE)
-    audio, fs = timed("prepare", prepare, mono, SAMPLE_RATE, loudness)
+    audio, fs = timed("prepare", prepare, mono, SAMPLE_RATE, mono_loudness)
     timed("onset_strength", onset_strength, *half_rate(audio, fs))
     timed("specific_loudness", windowed_specific_loudness, audio, fs)
     for name in TIMBRE:

@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -28,28 +29,22 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DATASETS = REPO / ".." / "shared" / "datasets"
 REFERENCE = DATASETS / "timbral_reference.csv"
-TIMBRE = (
-    "hardness",
-    "depth",
-    "brightness",
-    "roughness",
-    "warmth",
-    "sharpness",
-    "boominess",
-    "reverb",
-)
+
+from app.features.timbre import Timbre  # noqa: E402  (the repository is on the path now)
+
+TIMBRE = tuple(field.name for field in fields(Timbre))
 REFERENCE_COLUMN = {"boominess": "booming"}
 SR = 22050
 
 
 def analyse(path: str) -> dict[str, float]:
     """The service's timbral descriptors of one file."""
-    from app.audio import decode
-    from app.features.loudness import integrated_loudness
+    from app.analysis import decode_to_mono
     from app.features.timbre import timbre
+    from training.features import MAX_DURATION_S
 
-    audio = decode(path)
-    return vars(timbre(audio.mono, SR, integrated_loudness(audio.samples, SR))).copy()
+    audio = decode_to_mono(path, MAX_DURATION_S)
+    return vars(timbre(audio.mono, SR, audio.mono_loudness_lufs)).copy()
 
 
 def main() -> None:

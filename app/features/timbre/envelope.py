@@ -13,7 +13,6 @@ sample), which the reference then fails to unpack; ``detect_onsets`` treats an o
 segment that is empty as weak, where the reference fails on ``max([])``.
 """
 
-import weakref
 from functools import lru_cache
 
 import librosa
@@ -21,6 +20,7 @@ import numba
 import numpy as np
 
 from app.features.stft import n_frames, stft_blocks
+from app.features.timbre.memo import PerSignal
 
 REFERENCE_RATE = 44100
 """Rate at which the reference's frame lengths and hops (in samples) are defined."""
@@ -60,19 +60,16 @@ def sample_and_hold_envelope(
         float64 array, one value per sample; remembered for a read-only ``audio`` while it
         lives (hardness and warmth use the same one).
     """
-    key = (id(audio), float(fs), float(decay_time), float(hold_time))
-    hit = _envelope_cache.get(key)
-    if hit is not None and hit[0]() is audio:
-        return hit[1]
-    audio = np.asarray(audio, dtype=np.float64)
-    envelope = _sample_and_hold(audio, decay_time * fs, hold_time * fs)
-    if not audio.flags.writeable:
-        _envelope_cache.clear()
-        _envelope_cache[key] = (weakref.ref(audio), envelope)
-    return envelope
+    return _envelopes.get(
+        audio,
+        (float(fs), float(decay_time), float(hold_time)),
+        lambda: _sample_and_hold(
+            np.asarray(audio, dtype=np.float64), decay_time * fs, hold_time * fs
+        ),
+    )
 
 
-_envelope_cache: dict[tuple, tuple[weakref.ref, np.ndarray]] = {}
+_envelopes: PerSignal[np.ndarray] = PerSignal()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -154,27 +151,22 @@ def onset_strength(audio: np.ndarray, fs: float, delay_hops: int = 0) -> np.ndar
     if fs > REFERENCE_RATE:
         padded = np.concatenate((np.zeros(delay_hops * ONSET_HOP), audio))
         return librosa.onset.onset_strength(y=np.asarray(padded, dtype=np.float64), sr=fs)
-    key = (id(audio), float(fs), delay_hops)
-    hit = _strength_cache.get(key)
-    if hit is not None and hit[0]() is audio:
-        return hit[1]
     n_fft, hop = at_rate(ONSET_N_FFT, fs), at_rate(ONSET_HOP, fs)
-    mel = _delayed_mel_power(audio, fs, n_fft, hop)[:, ONSET_DELAY_HOPS - delay_hops :]
-    strength = librosa.onset.onset_strength(
-        S=librosa.power_to_db(mel), sr=fs, n_fft=n_fft, hop_length=hop
-    )
-    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
-        strength.flags.writeable = False
-        if any(ref() is not audio for ref, _ in _strength_cache.values()):
-            _strength_cache.clear()  # one signal at a time
-        _strength_cache[key] = (weakref.ref(audio), strength)
-    return strength
+
+    def compute() -> np.ndarray:
+        mel = _mel_powers.get(audio, float(fs), lambda: _delayed_mel_power(audio, fs, n_fft, hop))
+        return librosa.onset.onset_strength(
+            S=librosa.power_to_db(mel[:, ONSET_DELAY_HOPS - delay_hops :]),
+            sr=fs,
+            n_fft=n_fft,
+            hop_length=hop,
+        )
+
+    return _strengths.get(audio, (float(fs), delay_hops), compute)
 
 
-_strength_cache: dict[tuple, tuple[weakref.ref, np.ndarray]] = {}
-
-
-_mel_cache: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+_strengths: PerSignal[np.ndarray] = PerSignal()
+_mel_powers: PerSignal[np.ndarray] = PerSignal()
 
 
 def _delayed_mel_power(audio: np.ndarray, fs: float, n_fft: int, hop: int) -> np.ndarray:
@@ -183,9 +175,6 @@ def _delayed_mel_power(audio: np.ndarray, fs: float, n_fft: int, hop: int) -> np
     Delaying by whole hops only prepends frames (centred frames see zeros before the signal
     either way), so the undelayed spectrogram is this one without its first frames.
     """
-    hit = _mel_cache.get(id(audio))
-    if hit is not None and hit[0]() is audio:
-        return hit[1]
     padded = np.concatenate(
         (np.zeros(ONSET_DELAY_HOPS * hop, dtype=np.float32), np.asarray(audio, dtype=np.float32))
     )
@@ -196,12 +185,7 @@ def _delayed_mel_power(audio: np.ndarray, fs: float, n_fft: int, hop: int) -> np
         power = spectra.real**2 + spectra.imag**2
         power *= scale
         mel[first : first + len(power)] = power @ weights
-    mel = mel.T
-    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
-        # One signal at a time: the descriptors of one song run together.
-        _mel_cache.clear()
-        _mel_cache[id(audio)] = (weakref.ref(audio), mel)
-    return mel
+    return mel.T
 
 
 @lru_cache(maxsize=1)

@@ -4,10 +4,10 @@ Port of the filter helpers in ``timbral_util`` of the AudioCommons ``timbral_mod
 (Apache-2.0, Andy Pearce, University of Surrey).
 """
 
-import weakref
-
 import numpy as np
 from scipy.signal import butter, lfilter, sosfilt, sosfreqz
+
+from app.features.timbre.memo import PerSignal
 
 
 def highpass(audio: np.ndarray, crossover: float, fs: float, order: int = 2) -> np.ndarray:
@@ -40,21 +40,12 @@ def cascade(
     :func:`.prepare.half_rate` returns) is read-only and remembered while ``audio`` lives:
     depth and brightness high-pass the same audio at the same 20 Hz.
     """
-    key = (id(audio), float(crossover), float(fs), btype, times, order)
-    hit = _cascade_cache.get(key)
-    if hit is not None and hit[0]() is audio:
-        return hit[1]
     sos = butter(order, crossover / (0.5 * fs), btype, output="sos")
-    filtered = sosfilt(np.tile(sos, (times, 1)), audio)
-    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
-        filtered.flags.writeable = False
-        # One signal at a time: the descriptors of one song run together.
-        _cascade_cache.clear()
-        _cascade_cache[key] = (weakref.ref(audio), filtered)
-    return filtered
+    key = (float(crossover), float(fs), btype, times, order)
+    return _filtered.get(audio, key, lambda: sosfilt(np.tile(sos, (times, 1)), audio))
 
 
-_cascade_cache: dict[tuple, tuple[weakref.ref, np.ndarray]] = {}
+_filtered: PerSignal[np.ndarray] = PerSignal()
 
 
 def cascade_power_response(

@@ -10,7 +10,6 @@ reference.
 """
 
 import math
-import weakref
 from typing import NamedTuple
 
 import numba
@@ -18,6 +17,7 @@ import numpy as np
 from scipy.signal import butter, cheby1
 
 from app.features.timbre.batch_iir import as_columns, band_power, filter_decimate
+from app.features.timbre.memo import PerSignal
 
 WINDOW_LENGTH = 4096
 """Window length (samples) the loudness-based descriptors analyse."""
@@ -292,7 +292,7 @@ def specific_loudness(
     return zwicker_loudness(third_octave_levels(x, fs, pref)[0], mod)
 
 
-_cache: dict[tuple[int, float, int], tuple[weakref.ref, WindowedLoudness]] = {}
+_windowed: PerSignal[WindowedLoudness] = PerSignal()
 
 
 def windowed_specific_loudness(
@@ -304,17 +304,11 @@ def windowed_specific_loudness(
     result for a read-only array (as :func:`prepare` returns) is remembered while that array
     lives; writable arrays are always recomputed.
     """
-    key = (id(audio), float(fs), window_length)
-    hit = _cache.get(key)
-    if hit is not None and hit[0]() is audio:
-        return hit[1]
 
-    windows = window_audio(np.asarray(audio, dtype=np.float64), window_length)
-    n_entire, n_single = zwicker_loudness_rows(third_octave_levels(windows, fs))
-    rms = np.sqrt(np.einsum("ij,ij->i", windows, windows) / window_length)
-    result = WindowedLoudness(n_entire, n_single, rms)
+    def compute() -> WindowedLoudness:
+        windows = window_audio(np.asarray(audio, dtype=np.float64), window_length)
+        n_entire, n_single = zwicker_loudness_rows(third_octave_levels(windows, fs))
+        rms = np.sqrt(np.einsum("ij,ij->i", windows, windows) / window_length)
+        return WindowedLoudness(n_entire, n_single, rms)
 
-    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
-        _cache.clear()
-        _cache[key] = (weakref.ref(audio), result)
-    return result
+    return _windowed.get(audio, (float(fs), window_length), compute)

@@ -15,12 +15,11 @@ model counts samples or reads the empty upper octave (specific loudness, the env
 attack centroids of hardness and warmth, warmth's note spectra, reverb).
 """
 
-import weakref
-
 import numpy as np
 import soxr
 
 from app.features.loudness import SILENCE_LUFS, integrated_loudness
+from app.features.timbre.memo import PerSignal
 
 TARGET_LUFS = -24.0
 """Integrated loudness every descriptor expects its input at."""
@@ -28,7 +27,7 @@ TARGET_LUFS = -24.0
 MODEL_RATE = 44100
 """Lowest sample rate the models accept; lower rates are upsampled to it."""
 
-_half_rate: dict[int, tuple[weakref.ref, np.ndarray, int]] = {}
+_half_rate: PerSignal[tuple[np.ndarray, int]] = PerSignal()
 
 
 def prepare(y: np.ndarray, sr: int, loudness_lufs: float | None = None) -> tuple[np.ndarray, int]:
@@ -84,7 +83,7 @@ def prepare(y: np.ndarray, sr: int, loudness_lufs: float | None = None) -> tuple
     audio = np.ascontiguousarray(audio, dtype=np.float64)
     audio.flags.writeable = False
     if low is not None:
-        _remember_half_rate(audio, low, sr // 2)
+        _half_rate.remember(audio, (), (low, sr // 2))
     return audio, int(sr)
 
 
@@ -95,18 +94,11 @@ def half_rate(audio: np.ndarray, fs: int) -> tuple[np.ndarray, int]:
     input itself; otherwise it is resampled (soxr 'HQ'). Remembered while ``audio`` lives,
     if it is read-only, so the descriptors share it.
     """
-    hit = _half_rate.get(id(audio))
-    if hit is not None and hit[0]() is audio:
-        return hit[1], hit[2]
-    low = soxr.resample(np.asarray(audio, dtype=np.float64), fs, fs // 2, quality="HQ")
-    low = np.ascontiguousarray(low, dtype=np.float64)
-    low.flags.writeable = False
-    if isinstance(audio, np.ndarray) and not audio.flags.writeable:
-        _remember_half_rate(audio, low, fs // 2)
-    return low, fs // 2
 
+    def compute() -> tuple[np.ndarray, int]:
+        low = soxr.resample(np.asarray(audio, dtype=np.float64), fs, fs // 2, quality="HQ")
+        low = np.ascontiguousarray(low, dtype=np.float64)
+        low.flags.writeable = False
+        return low, fs // 2
 
-def _remember_half_rate(audio: np.ndarray, low: np.ndarray, rate: int) -> None:
-    # One signal at a time: the descriptors of one song run together.
-    _half_rate.clear()
-    _half_rate[id(audio)] = (weakref.ref(audio), low, rate)
+    return _half_rate.get(audio, (), compute)
