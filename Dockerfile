@@ -1,35 +1,52 @@
-# The inference service: no training dependencies, the shipped model baked in, a non-root user.
-# Runs on a read-only root filesystem: it writes only to /tmp (spooled uploads, HOME),
-# which docker-compose.yml mounts as a tmpfs, and to the numba cache, compiled here at
-# build time and mounted by docker-compose.yml as a volume (which starts as this copy).
-# Without a writable cache, numba falls back to HOME and compiles at start (~30 s).
+# The inference service: no training code or dependencies, the shipped model inside the
+# installed package, a non-root user, a read-only root filesystem (it writes only to the
+# tmpfs at /tmp).
+#
+# The builder stage installs the package (setup.py puts model_store/ inside it) and its
+# dependencies into a virtual environment; the final stage copies only that
+# environment, so no compiler, pip cache or build tool ships. The numba kernels are compiled at build time into
+# /srv/numba-cache, which the entrypoint copies to the tmpfs at start
+# (deploy/docker-entrypoint.sh): a fresh container is ready in seconds.
+FROM python:3.11-slim AS builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml setup.py README.md ./
+COPY app ./app
+COPY model_store ./model_store
+# Without training/, only the service's package is installed (its console script is
+# dropped too); pip, setuptools and the dependencies' own test suites are not shipped.
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install . \
+    && /opt/venv/bin/pip uninstall --yes pip setuptools \
+    && rm /opt/venv/bin/music-emotion-train \
+    && find /opt/venv -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} +
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/venv/bin:$PATH \
     HOME=/tmp \
-    NUMBA_CACHE_DIR=/srv/numba-cache \
+    NUMBA_CACHE_DIR=/tmp/numba-cache \
     MUSIC_EMOTION_HOST=0.0.0.0 \
-    MUSIC_EMOTION_PORT=8000 \
-    MUSIC_EMOTION_MODEL_PATH=/srv/model_store/music-emotion-0.1.0
+    MUSIC_EMOTION_PORT=8000
 
-WORKDIR /srv
-COPY pyproject.toml README.md ./
-COPY app ./app
-COPY training ./training
-RUN pip install . \
-    && useradd --system --uid 10001 --no-create-home music \
+RUN useradd --system --uid 10001 --no-create-home music \
     && mkdir /srv/numba-cache \
     && chown 10001 /srv/numba-cache
-COPY model_store ./model_store
+COPY --from=builder /opt/venv /opt/venv
+COPY deploy/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+WORKDIR /srv
 
 USER 10001
-# Load the model and analyse a synthetic song once, so every numba kernel is compiled;
-# -I: the installed package, as the service runs it, not the sources in /srv/app.
-RUN python -I -c "from app.analysis import Analyzer; Analyzer('$MUSIC_EMOTION_MODEL_PATH')"
+# Load the model and analyse a synthetic song once, so every numba kernel is compiled
+# into the image's cache.
+RUN NUMBA_CACHE_DIR=/srv/numba-cache python -c \
+    "from app.analysis import Analyzer; from app.settings import Settings; Analyzer(Settings().model_path)"
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/v2/health/ready', timeout=4).status != 200)"]
+ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["music-emotion", "serve"]

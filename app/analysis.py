@@ -7,7 +7,7 @@ The service and the command line both call :class:`Analyzer`; it is built once
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from app.features import Features, extract
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
 from app.features.loudness import integrated_loudness_and_mix
 from app.features.windows import windows
-from app.model import EmotionModel
+from app.model import MOODS, EmotionModel
 
 
 class Quadrant(StrEnum):
@@ -49,7 +49,11 @@ class Segment:
 
 @dataclass(frozen=True)
 class Emotion:
-    """A song's emotion: the mean over its windows, their spread, and the timeline."""
+    """A song's emotion: the mean over its windows, their spread, and the timeline.
+
+    ``moods`` are the nine GEMS shares (:data:`app.model.MOODS`, summing to 1) averaged
+    over the windows, or None when the model has no mood head.
+    """
 
     valence: float
     arousal: float
@@ -61,6 +65,7 @@ class Emotion:
     timeline: list[Segment]
     features: Features
     timings_s: dict[str, float] = field(default_factory=dict)
+    moods: dict[str, float] | None = None
 
 
 class Analyzer:
@@ -72,13 +77,26 @@ class Analyzer:
         Folder of the model and its card.
     max_duration_s : float
         Longest analysed duration; the rest of a longer file is ignored.
+    descriptor_budget_s : float or None
+        Seconds of a song its song-level descriptors read; None for the feature
+        configuration's (:attr:`app.features.config.FeatureConfig.descriptor_budget_s`).
     warm_up : bool
         Call :meth:`warm_up` at construction.
     """
 
-    def __init__(self, model_path: Path, *, max_duration_s: float = 600.0, warm_up: bool = True):
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        max_duration_s: float = 600.0,
+        descriptor_budget_s: float | None = None,
+        warm_up: bool = True,
+    ):
         self.model = EmotionModel(model_path)
         self.max_duration_s = max_duration_s
+        self.config = DEFAULT_CONFIG
+        if descriptor_budget_s is not None:
+            self.config = replace(DEFAULT_CONFIG, descriptor_budget_s=descriptor_budget_s)
         if warm_up:
             self.warm_up()
 
@@ -113,7 +131,10 @@ class Analyzer:
         :func:`app.features.extract` for the loudness arguments)."""
         start = time.perf_counter()
         features = extract(
-            samples, loudness_lufs=loudness_lufs, mono_loudness_lufs=mono_loudness_lufs
+            samples,
+            self.config,
+            loudness_lufs=loudness_lufs,
+            mono_loudness_lufs=mono_loudness_lufs,
         )
         featurised = time.perf_counter()
         cut = windows(features)
@@ -137,7 +158,15 @@ class Analyzer:
             timeline=timeline,
             features=features,
             timings_s={"features": featurised - start, "inference": inferred - featurised},
+            moods=mood_shares(prediction.moods),
         )
+
+
+def mood_shares(per_window: np.ndarray | None) -> dict[str, float] | None:
+    """The song's GEMS shares: the mean of its windows' shares, keyed by category."""
+    if per_window is None:
+        return None
+    return dict(zip(MOODS, per_window.mean(axis=0).tolist(), strict=True))
 
 
 @dataclass(frozen=True)

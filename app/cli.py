@@ -9,20 +9,41 @@ and the rest are still analysed.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from pathlib import Path
 
-from app.errors import MusicEmotionError
+from app.catalogue import cli as catalogue
+from app.errors import ModelContractError, MusicEmotionError
+from app.problems import problem_of
 from app.settings import Settings
+from app.summary import feature_series, feature_summary, rounded
+
+DESCRIPTION = "Serve the music-emotion API, or analyse audio files from the shell."
+
+EXIT_STATUSES = """\
+exit status:
+  0  every file was analysed
+  1  some file could not be analysed (its line says why; the others were analysed)
+  2  the command was misused, or the model could not be loaded"""
+
+MODEL_HELP = (
+    "folder holding model.onnx and card.json (default: the MUSIC_EMOTION_MODEL_PATH "
+    "setting, else the model installed with the package)"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     settings = Settings()
-    parser = argparse.ArgumentParser(prog="music-emotion", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="music-emotion",
+        description=DESCRIPTION,
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service")
@@ -30,31 +51,78 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=settings.port)
     serve.add_argument("--workers", type=int, default=settings.workers)
 
-    for name, text in (("predict", "valence, arousal and quadrant"), ("features", "features")):
-        command = commands.add_parser(name, help=f"print the {text} of audio files")
-        command.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    for name, text in (
+        ("predict", "print the valence, arousal and quadrant of each audio file"),
+        (
+            "features",
+            "print the feature summary of each audio file (the API's features=true), "
+            "and with --json the whole song's feature series",
+        ),
+    ):
+        command = commands.add_parser(
+            name,
+            help=text,
+            description=f"{text[0].upper()}{text[1:]}, one line per file.",
+            epilog=EXIT_STATUSES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_argument("files", nargs="+", type=Path, metavar="FILE", help="audio files")
         command.add_argument("--json", action="store_true", help="one JSON object per line")
-        command.add_argument("--model", type=Path, default=settings.model_path)
+        command.add_argument("--model", type=Path, default=settings.model_path, help=MODEL_HELP)
+
+    catalogue.add_parser(commands)
 
     args = parser.parse_args(argv)
+    if args.command in ("serve", "predict", "features"):
+        problem = _model_problem(getattr(args, "model", settings.model_path))
+        if problem is not None:
+            print(f"music-emotion: {problem}", file=sys.stderr)
+            return 2
     if args.command == "serve":
         return _serve(args, settings)
+    if args.command == "catalogue":
+        return catalogue.run(args)
     if args.command == "predict":
         return _predict(args, settings)
     return _features(args, settings)
 
 
+def _model_problem(path: Path) -> str | None:
+    """Why the model at ``path`` cannot be loaded, in one line naming the setting; None if
+    it loads."""
+    from app.model import EmotionModel
+
+    try:
+        EmotionModel(path)
+    except ModelContractError as error:
+        return (
+            f"the model cannot be loaded: {error}. Set MUSIC_EMOTION_MODEL_PATH (or --model) "
+            "to a folder holding model.onnx and card.json"
+        )
+    return None
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    # The service's own start-up steps and their timings, beside uvicorn's.
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["music_emotion"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
     uvicorn.run(
         "app.api.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        # Shutdown lets the analyses in flight finish (each is bounded by its timeout).
-        timeout_graceful_shutdown=int(settings.analysis_timeout_s) + 5,
+        log_config=log_config,
+        # Shutdown lets the requests in flight finish: their expected wait, then their
+        # analysis (bounded by its timeout).
+        timeout_graceful_shutdown=int(settings.max_queue_wait_s + settings.analysis_timeout_s) + 5,
     )
     return 0
 
@@ -62,14 +130,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _predict(args: argparse.Namespace, settings: Settings) -> int:
     from app.analysis import Analyzer
 
-    analyzer = Analyzer(args.model, max_duration_s=settings.max_duration_s, warm_up=False)
+    analyzer = Analyzer(
+        args.model,
+        max_duration_s=settings.max_duration_s,
+        descriptor_budget_s=settings.descriptor_budget_s,
+        warm_up=False,
+    )
 
     def predict(path: Path) -> dict:
         emotion = analyzer(path)
         return {
             "path": str(path),
-            "valence": round(emotion.valence, 4),
-            "arousal": round(emotion.arousal, 4),
+            "valence": emotion.valence,
+            "arousal": emotion.arousal,
             "quadrant": emotion.quadrant.value,
         }
 
@@ -77,25 +150,24 @@ def _predict(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _features(args: argparse.Namespace, settings: Settings) -> int:
-    from app.audio import decode
-    from app.features import extract
-    from app.features.windows import windows
+    from app.analysis import Analyzer
+
+    # The service's own path from a file to its features, so the summaries are the API's.
+    analyzer = Analyzer(
+        args.model,
+        max_duration_s=settings.max_duration_s,
+        descriptor_budget_s=settings.descriptor_budget_s,
+        warm_up=False,
+    )
 
     def features(path: Path) -> dict:
-        f = extract(decode(path, max_duration_s=settings.max_duration_s).samples)
-        first = windows(f)
+        emotion = analyzer(path)
         return {
             "path": str(path),
-            "duration_s": round(f.duration_s, 3),
-            "tempo_bpm": f.tempo_bpm,
-            "loudness_lufs": f.loudness_lufs,
-            "zero_crossings_per_s": f.zero_crossings_per_s,
-            "timbre": asdict(f.timbre),
-            "window_start_s": float(first.start_s[0]),
-            "spectral_centroid": first.spectral[0, 0].tolist(),
-            "spectral_rolloff": first.spectral[0, 1].tolist(),
-            "mfcc": first.mfcc[0].tolist(),
-            "chroma": first.chroma[0].tolist(),
+            "duration_s": emotion.duration_s,
+            "truncated": emotion.truncated,
+            **feature_summary(emotion.features),
+            "series": feature_series(emotion.features),
         }
 
     return _run(args.files, features, args.json)
@@ -106,9 +178,10 @@ def _run(files: Iterable[Path], analyse: Callable[[Path], dict], as_json: bool) 
     status = 0
     for path in files:
         try:
-            record = analyse(path)
+            record = rounded(analyse(path))
         except (MusicEmotionError, OSError) as error:
-            record = {"path": str(path), "error": str(error)}
+            problem = problem_of(error)
+            record = {"path": str(path), "error": problem.detail, "problem": problem.slug}
             status = 1
         if as_json:
             print(json.dumps(record), flush=True)
@@ -117,12 +190,13 @@ def _run(files: Iterable[Path], analyse: Callable[[Path], dict], as_json: bool) 
     return status
 
 
-def _readable(record: dict) -> str:
-    """One line of ``key=value`` pairs, leaving out the long arrays."""
+def _readable(record: dict, prefix: str = "") -> str:
+    """One line of ``key=value`` pairs (``timbre.hardness=...`` for nested ones), leaving
+    out the series."""
     return "  ".join(
-        f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}"
+        _readable(value, f"{prefix}{key}.") if isinstance(value, dict) else f"{prefix}{key}={value}"
         for key, value in record.items()
-        if not isinstance(value, (list, dict))
+        if key != "series"
     )
 
 

@@ -1,4 +1,4 @@
-"""The service's error hierarchy; the API maps each class to a problem type."""
+"""The service's error hierarchy; :mod:`app.problems` maps each class to a problem type."""
 
 
 class MusicEmotionError(Exception):
@@ -31,3 +31,11 @@ class SilentAudioError(AudioError):
 
 class ModelContractError(MusicEmotionError):
     """A model's card disagrees with the running code; the model must not be used."""
+
+
+class WorkerCrashedError(Exception):
+    """The analysis process died during the analysis."""
+
+
+class AnalysisTimeoutError(Exception):
+    """The analysis ran past the time limit; its process was killed."""

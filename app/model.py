@@ -1,8 +1,10 @@
 """Load an exported model with its card and run it with onnxruntime.
 
 Built once at start-up, cheap to call: :class:`EmotionModel` checks that the card
-agrees with the running feature code and refuses to load otherwise, so a model can
-never silently read features computed differently from the ones it was trained on.
+agrees with the running feature code and with the graph and refuses to load otherwise,
+so a model can never silently read features computed differently from the ones it was
+trained on. Every model gives valence and arousal; a model with a mood head also gives
+the nine GEMS shares per window (output ``moods``), an older one simply has no moods.
 """
 
 from __future__ import annotations
@@ -21,14 +23,33 @@ from app.features.windows import SCALAR_NAMES, Windows
 CARD_FILE = "card.json"
 MODEL_FILE = "model.onnx"
 OUTPUTS = ("valence", "arousal")
+"""The outputs every model has, each (batch,) in [-1, 1]."""
+
+MOODS_OUTPUT = "moods"
+"""The optional output: (batch, 9) GEMS shares, each row summing to 1, in :data:`MOODS` order."""
+
+MOODS: tuple[str, ...] = (
+    "amazement",
+    "solemnity",
+    "tenderness",
+    "nostalgia",
+    "calmness",
+    "power",
+    "joyful_activation",
+    "tension",
+    "sadness",
+)
+"""The nine GEMS categories (Zentner et al. 2008) as Emotify names them."""
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """Per-window predictions of one song, each value in [-1, 1]."""
+    """Per-window predictions of one song: valence and arousal in [-1, 1], and the
+    (windows, 9) GEMS shares when the model has a mood head."""
 
     valence: np.ndarray
     arousal: np.ndarray
+    moods: np.ndarray | None = None
 
 
 class EmotionModel:
@@ -58,11 +79,17 @@ class EmotionModel:
         check_session(self.session, self.card)
         self.name: str = self.card["name"]
         self.version: str = self.card["version"]
+        self.has_moods = any(o["name"] == MOODS_OUTPUT for o in self.card["outputs"])
+        self._outputs = [*OUTPUTS, MOODS_OUTPUT] if self.has_moods else list(OUTPUTS)
 
     def __call__(self, windows: Windows) -> Prediction:
-        """Predict valence and arousal for every window."""
-        valence, arousal = self.session.run(list(OUTPUTS), windows.inputs())
-        return Prediction(np.asarray(valence).reshape(-1), np.asarray(arousal).reshape(-1))
+        """Predict valence, arousal and (if the model has them) the moods of every window."""
+        valence, arousal, *moods = self.session.run(self._outputs, windows.inputs())
+        return Prediction(
+            np.asarray(valence).reshape(-1),
+            np.asarray(arousal).reshape(-1),
+            np.asarray(moods[0]).reshape(-1, len(MOODS)) if moods else None,
+        )
 
 
 def check_card(card: dict, config: FeatureConfig) -> None:
@@ -91,6 +118,18 @@ def check_session(session: ort.InferenceSession, card: dict) -> None:
         raise ModelContractError(
             f"the ONNX inputs {graph_inputs} differ from the card's {card_inputs}"
         )
-    names = {o.name for o in session.get_outputs()}
-    if not set(OUTPUTS) <= names:
-        raise ModelContractError(f"the ONNX model lacks outputs {sorted(set(OUTPUTS) - names)}")
+    graph_outputs = {o.name: o.shape[1:] for o in session.get_outputs()}
+    card_outputs = {o["name"]: o["shape"][1:] for o in card["outputs"]}
+    if graph_outputs != card_outputs:
+        raise ModelContractError(
+            f"the ONNX outputs {graph_outputs} differ from the card's {card_outputs}"
+        )
+    if not set(OUTPUTS) <= graph_outputs.keys():
+        missing = sorted(set(OUTPUTS) - graph_outputs.keys())
+        raise ModelContractError(f"the ONNX model lacks outputs {missing}")
+    if MOODS_OUTPUT in card_outputs:
+        labels = next(o.get("labels") for o in card["outputs"] if o["name"] == MOODS_OUTPUT)
+        if card_outputs[MOODS_OUTPUT] != [len(MOODS)] or tuple(labels or ()) != MOODS:
+            raise ModelContractError(
+                f"the moods output must be (batch, {len(MOODS)}) shares labelled {list(MOODS)}"
+            )

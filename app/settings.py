@@ -6,18 +6,21 @@ prefix (``MUSIC_EMOTION_MAX_UPLOAD_BYTES=10000000``) or in a ``.env`` file.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL_NAME = "music-emotion-0.1.0"
+DEFAULT_MODEL_NAME = "music-emotion-0.2.0"
 
 
 def default_model_path() -> Path:
-    """The shipped model: beside the code in a checkout, else under ``./model_store``."""
-    beside_code = Path(__file__).resolve().parent.parent / "model_store" / DEFAULT_MODEL_NAME
-    return beside_code if beside_code.exists() else Path("model_store") / DEFAULT_MODEL_NAME
+    """The shipped model, wherever the command runs: installed inside the package
+    (``app/model_store``, see setup.py), or at the root of a checkout."""
+    package = Path(str(resources.files("app")))
+    installed = package / "model_store" / DEFAULT_MODEL_NAME
+    return installed if installed.exists() else package.parent / "model_store" / DEFAULT_MODEL_NAME
 
 
 class Settings(BaseSettings):
@@ -30,9 +33,17 @@ class Settings(BaseSettings):
     model_path: Path = Field(
         default_factory=default_model_path, description="Folder holding model.onnx and card.json."
     )
-    max_upload_bytes: int = Field(50_000_000, gt=0, description="Largest accepted upload.")
+    max_upload_bytes: int = Field(
+        50_000_000, gt=0, description="Largest file, alone or in a batch."
+    )
     max_duration_s: float = Field(
         600.0, gt=0, description="Longest analysed duration; audio past it is ignored."
+    )
+    descriptor_budget_s: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds of a longer song its timbre and tempo are read from (evenly "
+        "spaced excerpts), bounding a song's cost; unset: the feature configuration's, 61 s.",
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
@@ -40,13 +51,25 @@ class Settings(BaseSettings):
     analysis_processes: int = Field(
         2, ge=1, description="Analysis processes per server process: analyses run at once."
     )
+    max_queue_wait_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest expected time to answer a request that must wait for an "
+        "analysis process (its wait and its analysis); past it 503 + Retry-After.",
+    )
     queue_size: int = Field(
-        8, ge=0, description="Requests waiting per server process before 503 + Retry-After."
+        64,
+        ge=0,
+        description="Most requests waiting per server process, whatever the expected time: "
+        "a bound on the memory and disk their uploads take.",
     )
     analysis_timeout_s: float = Field(
         60.0, gt=0, description="Longest analysis of one file; its process is then killed (504)."
     )
     max_batch_files: int = Field(16, ge=1, description="Most files in one batch request.")
+    max_batch_bytes: int = Field(
+        100_000_000, gt=0, description="Largest batch request: all its files together."
+    )
     api_key: SecretStr | None = Field(None, description="If set, required in the X-API-Key header.")
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed by CORS (a JSON list)."

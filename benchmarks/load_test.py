@@ -1,14 +1,17 @@
 """A bounded load test of ``POST /v1/emotion`` on loopback.
 
-Sends ``--requests`` uploads of short synthetic clips with at most ``--concurrency``
-in flight, and prints throughput, latency percentiles and the count of each answer.
-Past its capacity the service is expected to shed load with 503 + Retry-After
-(``--retries`` makes the clients honour it and retry); any other error (a 5xx, a
-dropped connection) fails the run (exit status 1).
+Sends ``--requests`` uploads with at most ``--concurrency`` in flight: the first
+``--clip-seconds`` of a real song (``--clip``, re-encoded to MP3), or short synthetic
+clips without it. Prints throughput, latency percentiles, the count of each answer
+and, for a server it started itself, the peak memory of the server's processes.
+Past what it can answer within its wait limit the service is expected to refuse with
+503 + Retry-After (``--retries`` makes the clients honour it and retry); any other
+answer (a 5xx, a dropped connection, a 503 without Retry-After) fails the run (exit
+status 1).
 
-    python benchmarks/load_test.py                      # starts a server itself
+    python benchmarks/load_test.py --clip /usr/share/games/wesnoth/1.16/data/core/music/battle.ogg --clip-seconds 30
     python benchmarks/load_test.py --url http://127.0.0.1:8000 --json
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -20,10 +23,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -47,6 +52,15 @@ def clips(seconds: float, n: int = 6, sr: int = 44100) -> list[bytes]:
     return out
 
 
+def real_clip(path: Path, seconds: float) -> list[bytes]:
+    """The first ``seconds`` of the song at ``path``, as an MP3 at its own rate."""
+    with sf.SoundFile(path) as song:
+        samples = song.read(int(seconds * song.samplerate), dtype="float32")
+        buffer = io.BytesIO()
+        sf.write(buffer, samples, song.samplerate, format="MP3")
+    return [buffer.getvalue()]
+
+
 async def run(
     url: str, payloads: list[bytes], requests: int, concurrency: int, retries: int = 0
 ) -> dict:
@@ -58,11 +72,12 @@ async def run(
     semaphore = asyncio.Semaphore(concurrency)
     finals: list[tuple[str, float]] = []
     shed = 0
+    no_retry_after = 0
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
 
         async def one(i: int) -> None:
-            nonlocal shed
+            nonlocal shed, no_retry_after
             async with semaphore:
                 start = time.perf_counter()
                 for _ in range(retries + 1):
@@ -76,6 +91,8 @@ async def run(
                     if response.status_code != 503:
                         break
                     shed += 1
+                    if "Retry-After" not in response.headers:
+                        no_retry_after += 1
                     await asyncio.sleep(float(response.headers.get("Retry-After", 1)))
                 finals.append((status, time.perf_counter() - start))
 
@@ -92,7 +109,8 @@ async def run(
         "throughput_rps": round(ok.size / wall, 2),
         "final_statuses": dict(sorted(counts.items())),
         "answers_503": shed,
-        "errors": sum(n for status, n in counts.items() if status not in ("200", "503")),
+        "errors": sum(n for status, n in counts.items() if status not in ("200", "503"))
+        + no_retry_after,
         "latency_ms": _percentiles(ok),
     }
 
@@ -104,9 +122,50 @@ def _percentiles(seconds: np.ndarray) -> dict[str, float] | None:
     return {"p50": round(float(p50)), "p95": round(float(p95)), "p99": round(float(p99))}
 
 
+class PeakMemory:
+    """The peak summed resident memory of a process and its children, sampled."""
+
+    def __init__(self, pid: int, every_s: float = 0.2) -> None:
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every_s,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MB."""
+        self._stop.set()
+        self._thread.join()
+        return round(self.peak_mb)
+
+    def _sample(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            pids = [self.pid, *_children(self.pid)]
+            self.peak_mb = max(self.peak_mb, sum(_rss_mb(pid) for pid in pids))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        found = [int(c) for task in tasks for c in (task / "children").read_text().split()]
+    except OSError:  # gone while we looked
+        return []
+    return found + [grandchild for child in found for grandchild in _children(child)]
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return int(kb) / 1024
+
+
 @contextmanager
-def local_server(env: dict[str, str]) -> Iterator[str]:
-    """``music-emotion serve`` on a free loopback port, until the block ends."""
+def local_server(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """``music-emotion serve`` on a free loopback port, until the block ends: its URL
+    and process id."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -128,7 +187,7 @@ def local_server(env: dict[str, str]) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -139,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="a running service; by default one is started here")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--clip", type=Path, help="a real song to send (else synthetic clips)")
     parser.add_argument("--clip-seconds", type=float, default=5.0)
     parser.add_argument(
         "--retries", type=int, default=0, help="retry a 503 after its Retry-After, this often"
@@ -146,13 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
-    payloads = clips(args.clip_seconds)
+    # Other work on the machine, before this run adds its own.
+    load_average = round(os.getloadavg()[0], 1)
+    payloads = real_clip(args.clip, args.clip_seconds) if args.clip else clips(args.clip_seconds)
     if args.url:
         report = asyncio.run(run(args.url, payloads, args.requests, args.concurrency, args.retries))
     else:
-        with local_server({}) as url:
+        with local_server({}) as (url, pid):
+            memory = PeakMemory(pid)
             report = asyncio.run(run(url, payloads, args.requests, args.concurrency, args.retries))
+            report["server_peak_rss_mb"] = memory.stop()
+    report["clip"] = str(args.clip or "synthetic")
     report["clip_s"] = args.clip_seconds
+    report["load_average_before"] = load_average
     if args.json:
         print(json.dumps(report))
     else:

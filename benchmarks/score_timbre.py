@@ -3,6 +3,7 @@
 Usage (from the repository root, venv active)::
 
     python benchmarks/score_timbre.py [--save values.json] [--against values.json] [--jobs 2]
+        [--fullband] [--rate 44100]
 
 Analyses the 40 clips of ``../shared/datasets/timbral_reference.csv`` as the service does
 (decode, integrated loudness, :func:`app.features.timbre.timbre`) and prints, per descriptor,
@@ -10,6 +11,11 @@ Pearson r and the mean and largest absolute difference from the reference's valu
 the share of equal decisions). ``--save`` writes this run's values; ``--against`` compares
 them with a saved run's (largest relative difference per descriptor), to tell a change that
 alters feature values from one that only moves them by rounding.
+
+``--fullband`` scores the same clips encoded full-band (``fullband/`` of the datasets, at
+their original rates, against ``timbral_models`` run on those files), also per original
+rate. ``--rate 44100`` feeds the timbral models a 44.1-kHz signal instead of the service's
+22.05-kHz one: the file read at its own rate (libsndfile) and resampled (soxr 'HQ').
 """
 
 from __future__ import annotations
@@ -37,14 +43,23 @@ REFERENCE_COLUMN = {"boominess": "booming"}
 SR = 22050
 
 
-def analyse(path: str) -> dict[str, float]:
-    """The service's timbral descriptors of one file."""
+def analyse(path: str, rate: int = SR) -> dict[str, float]:
+    """The timbral descriptors of one file, as the service computes them at ``rate`` Hz."""
     from app.analysis import decode_to_mono
     from app.features.timbre import timbre
     from training.features import MAX_DURATION_S
 
-    audio = decode_to_mono(path, MAX_DURATION_S)
-    return vars(timbre(audio.mono, SR, audio.mono_loudness_lufs)).copy()
+    if rate == SR:
+        audio = decode_to_mono(path, MAX_DURATION_S)
+        return vars(timbre(audio.mono, SR, audio.mono_loudness_lufs)).copy()
+    import soundfile as sf
+    import soxr
+
+    from app.features.loudness import integrated_loudness
+
+    y, native = sf.read(path, dtype="float32", always_2d=True)
+    y = soxr.resample(y.mean(axis=1), native, rate, quality="HQ")
+    return vars(timbre(y, rate, integrated_loudness(y, rate))).copy()
 
 
 def main() -> None:
@@ -52,16 +67,32 @@ def main() -> None:
     parser.add_argument("--save", type=Path)
     parser.add_argument("--against", type=Path)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--fullband", action="store_true")
+    parser.add_argument("--rate", type=int, default=SR)
     args = parser.parse_args()
 
-    rows = list(csv.DictReader(REFERENCE.open()))
-    files = [str(DATASETS / row["file"]) for row in rows]
+    folder = DATASETS / "fullband" if args.fullband else DATASETS
+    rows = list(csv.DictReader((folder / REFERENCE.name).open()))
+    files = [str(folder / row["file"]) for row in rows]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
-        values = list(pool.map(analyse, files))
+        values = list(pool.map(analyse, files, [args.rate] * len(files)))
     ours = {name: np.array([v[name] for v in values]) for name in TIMBRE}
     previous = json.loads(args.against.read_text()) if args.against else None
+    score(ours, rows, previous)
+    rates = sorted({row.get("sample_rate") for row in rows} - {None})
+    for rate in rates if len(rates) > 1 else []:
+        keep = np.array([row["sample_rate"] == rate for row in rows])
+        print(f"\nclips at {rate} Hz ({keep.sum()}):")
+        kept_rows = [row for row in rows if row["sample_rate"] == rate]
+        score({name: values[keep] for name, values in ours.items()}, kept_rows, None)
+    if args.save:
+        args.save.write_text(json.dumps({n: v.tolist() for n, v in ours.items()}))
 
+
+def score(ours: dict[str, np.ndarray], rows: list[dict], previous: dict | None) -> None:
+    """Print each descriptor's agreement with the reference ``rows`` (and change from
+    ``previous`` values, if given)."""
     print(
         f"{'descriptor':11s} {'r':>8s} {'MAD':>7s} {'max':>7s}"
         + ("  max rel. change" if previous else "")
@@ -79,8 +110,6 @@ def main() -> None:
             change = np.abs(ours[name] - before) / np.maximum(np.abs(before), 1e-12)
             line += f"  {change.max():.2e}"
         print(line)
-    if args.save:
-        args.save.write_text(json.dumps({n: v.tolist() for n, v in ours.items()}))
 
 
 if __name__ == "__main__":

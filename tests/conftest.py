@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.audio_fixtures import FORMATS, song, write
+from tests.container_engine import image  # noqa: F401  (the container tests' shared image)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
@@ -18,6 +20,14 @@ def shared_datasets() -> Path:
     if not (SHARED_DATASETS / "README.md").exists():
         pytest.skip("../shared/datasets is not present on this machine")
     return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def musicnn_reference() -> dict[str, np.ndarray]:
+    """musicnn's own patches of ``training.musicnn_convert.reference_signal()`` and
+    MSD_musicnn's TensorFlow outputs on them, written once by that module."""
+    with np.load(ROOT / "tests" / "features" / "musicnn_reference.npz") as data:
+        return {name: data[name] for name in data.files}
 
 
 @pytest.fixture(scope="session")

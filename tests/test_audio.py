@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 
 import librosa
 import numpy as np
@@ -12,6 +13,18 @@ from app.audio import MIN_DURATION_S, decode
 from app.errors import AudioTooShortError, EmptyInputError, UndecodableAudioError
 from app.features.config import SAMPLE_RATE
 from tests.audio_fixtures import FORMATS, encode, song, tone
+from tests.damaged_audio import corpus
+
+DAMAGED = corpus()
+
+TAGGED = {
+    "mp3 + 4 kB of zeros",
+    "mp3 + 2 kB of junk",
+    "ID3v2 with a 300 kB picture + mp3",
+    "mp3 + APE tag",
+    "mp3 + Lyrics3 + ID3v1",
+}
+"""Damage that leaves every MPEG frame intact: the audio must be the clean file's."""
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -89,3 +102,39 @@ def test_non_audio_is_undecodable(data):
 def test_too_short_audio_is_refused():
     with pytest.raises(AudioTooShortError):
         decode(encode(tone(440, MIN_DURATION_S / 2), 44100, "wav"))
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGED))
+def test_real_world_damage_gives_back_the_audio_it_holds(name):
+    data, seconds = DAMAGED[name]
+    audio = decode(data)
+    assert audio.duration_s == pytest.approx(seconds, rel=0.03)
+    assert np.abs(audio.mono).max() > 0.1
+
+
+def test_tags_and_padding_leave_the_clean_decoding_unchanged():
+    clean = decode(encode(song(20.0), 44100, "mp3")).samples
+    for name in TAGGED:
+        np.testing.assert_array_equal(decode(DAMAGED[name][0]).samples, clean, err_msg=name)
+
+
+def test_the_decoders_chatter_goes_to_the_debug_log(capfd, caplog):
+    with caplog.at_level(logging.DEBUG, logger="music_emotion.audio"):
+        decode(DAMAGED["mp3 with 3 kB of garbage in the middle"][0])
+        decode(DAMAGED["VBR mp3 without its Xing header"][0])
+    assert capfd.readouterr().err == ""
+    assert any("resync" in r.getMessage() for r in caplog.records), caplog.text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"no frames follow" * 100, "not audio"),
+        (encode(song(3.0), 44100, "m4a")[:600], "not audio"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(30), "not audio"),
+    ],
+    ids=["tag-only", "m4a-header-only", "wav-header-only"],
+)
+def test_what_no_decoder_can_read_is_refused_with_a_precise_reason(data, message):
+    with pytest.raises(UndecodableAudioError, match=message):
+        decode(data)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from tests.audio_fixtures import clicks, write
+from app.analysis import Analyzer
+from app.api.schemas import EmotionResult, ModelInfo
+from app.settings import Settings
+from tests.audio_fixtures import clicks, noise, tone, write
 
 TIMBRE_KEYS = {
     "hardness",
@@ -22,10 +27,14 @@ TIMBRE_KEYS = {
 }
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the command line in a fresh process."""
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
 
 
@@ -46,8 +55,36 @@ def test_predict_reports_a_bad_file_and_goes_on(tmp_path, song_files):
     result = run("predict", str(bad), str(song_files["wav"]), "--json")
     assert result.returncode == 1
     first, second = (json.loads(line) for line in result.stdout.splitlines())
-    assert "error" in first and first["path"] == str(bad)
+    assert first["path"] == str(bad) and first["problem"] == "unsupported-audio"
     assert "valence" in second
+
+
+def test_a_folder_is_said_to_be_a_folder(tmp_path, song_files):
+    result = run("predict", str(tmp_path), str(song_files["wav"]), "--json")
+    assert result.returncode == 1
+    first = json.loads(result.stdout.splitlines()[0])
+    assert first["error"] == f"'{tmp_path}' is a folder, not a file"
+    assert first["problem"] == "unreadable-file"
+
+
+@pytest.mark.parametrize("command", ["predict", "serve"])
+def test_a_missing_model_is_one_line_naming_the_setting(tmp_path, command, song_files):
+    env = {**os.environ, "MUSIC_EMOTION_MODEL_PATH": str(tmp_path / "nowhere")}
+    args = [str(song_files["wav"])] if command == "predict" else ["--port", "0"]
+    result = run(command, *args, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "MUSIC_EMOTION_MODEL_PATH" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_is_plain_text_and_documents_options_and_exit_statuses():
+    for command in ([], ["predict"], ["features"]):
+        result = run(*command, "--help")
+        assert result.returncode == 0
+        assert "``" not in result.stdout
+        assert "exit status" in result.stdout and "  2  " in result.stdout
+    assert "card.json" in run("predict", "--help").stdout  # --model says what it wants
 
 
 def test_features_prints_every_feature(tmp_path):
@@ -58,11 +95,39 @@ def test_features_prints_every_feature(tmp_path):
     assert record["path"] == str(path)
     assert record["tempo_bpm"] == pytest.approx(120, rel=0.03)
     assert set(record["timbre"]) == TIMBRE_KEYS
-    assert len(record["spectral_centroid"]) == len(record["spectral_rolloff"]) == 200
-    assert [len(record["mfcc"]), len(record["mfcc"][0])] == [20, 200]
-    assert [len(record["chroma"]), len(record["chroma"][0])] == [12, 200]
+    series = record["series"]
+    steps = round(25.0 / series["step_s"])  # the whole song, not one 20-s window
+    assert len(series["spectral_centroid_hz"]) == len(series["spectral_rolloff_hz"]) == steps
+    assert np.shape(series["mfcc"]) == (20, steps) and np.shape(series["chroma"]) == (12, steps)
     for key in ("loudness_lufs", "zero_crossings_per_s"):
         assert isinstance(record[key], float)
+
+
+def test_features_summary_is_the_api_s_for_the_whole_song(tmp_path):
+    # Dark for the first 20-s window, bright after: a first-window summary would differ.
+    sr = 44100
+    y = np.concatenate([tone(220, 22.0, sr), noise(23.0, sr, amplitude=0.3)])
+    path = write(tmp_path / "two_halves.flac", y, sr)
+    result = run("features", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    emotion = Analyzer(Settings().model_path, warm_up=False)(path)
+    info = ModelInfo(name="m", version="0")
+    api = EmotionResult.of(emotion, info, features=True, timeline=False).model_dump(mode="json")
+    assert {key: record[key] for key in api["features"]} == api["features"]
+    assert record["duration_s"] == api["duration_s"]
+    centroid = np.array(record["series"]["spectral_centroid_hz"])
+    assert record["spectral_centroid_mean_hz"] == pytest.approx(centroid.mean(), abs=1e-3)
+    assert centroid[250:].mean() > 2 * centroid[:200].mean()
+
+
+def test_readable_features_name_each_value(tmp_path):
+    path = write(tmp_path / "clicks.wav", clicks(120, 5.0), 44100)
+    result = run("features", str(path))
+    assert result.returncode == 0, result.stderr
+    for name in ("spectral_centroid_mean_hz=", "timbre.hardness=", "tempo_bpm="):
+        assert name in result.stdout
+    assert "window_start_s" not in result.stdout and "series" not in result.stdout
 
 
 def test_readable_output_without_json(song_files):

@@ -1,8 +1,9 @@
-"""The container recipe: hadolint is clean, and its start command serves from a clean venv.
+"""The container: the recipe (hadolint, its start command from a clean venv) everywhere,
+and, marked ``container``, the real image built and run where a Docker engine runs.
 
-No Docker engine runs here, so the image's own start command is run the way the image
-runs it: the package installed (without extras) into a new virtual environment, the
-model beside it, the command exactly as the Dockerfile's CMD says.
+The image runs as Kubernetes runs it: a read-only root filesystem, an empty tmpfs at
+/tmp, no volume. Requests are made slow by construction (a paused analysis process),
+never by a time limit.
 """
 
 from __future__ import annotations
@@ -10,14 +11,35 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.api.conftest import free_port, stop_server, wait_ready
+from app.analysis import Analyzer
+from app.settings import default_model_path
+from tests.api.conftest import (
+    accepts_connections,
+    free_port,
+    in_flight,
+    stop_server,
+    wait_ready,
+)
 from tests.audio_fixtures import encode, song
+from tests.container_engine import (
+    PATIENCE_S,
+    address,
+    docker,
+    inspect,
+    signal_analysis_processes,
+    wait_until_ready,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -86,3 +108,80 @@ def test_start_command_serves_from_a_clean_venv(tmp_path):
         assert -1 <= response.json()["valence"] <= 1
     finally:
         stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def container(image: str) -> Iterator[str]:
+    """The image run read-only with an empty tmpfs, as Kubernetes runs it; its id."""
+    run = ["run", "-d", "--read-only", "--tmpfs", "/tmp:size=512m", image]
+    started = docker(*run)
+    try:
+        wait_until_ready(address(started), started)
+        yield started
+    finally:
+        docker("rm", "-f", started, check=False)
+
+
+@pytest.mark.container
+def test_image_runs_as_non_root_on_a_read_only_root_filesystem(container):
+    assert inspect(container)["HostConfig"]["ReadonlyRootfs"] is True
+    assert docker("exec", container, "id", "-u") != "0"
+    denied = subprocess.run(
+        ["docker", "exec", container, "touch", "/srv/written"], capture_output=True, text=True
+    )
+    assert denied.returncode != 0 and "Read-only file system" in denied.stderr
+
+
+@pytest.mark.container
+def test_image_reports_healthy(container):
+    deadline = time.monotonic() + PATIENCE_S
+    while (health := inspect(container)["State"]["Health"]["Status"]) == "starting":
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    assert health == "healthy"
+
+
+@pytest.mark.container
+def test_image_answers_like_the_package(container, shared_datasets):
+    song_path = shared_datasets / "emotify" / "audio" / "87.mp3"
+    response = httpx.post(
+        f"{address(container)}/v1/emotion",
+        files={"file": (song_path.name, song_path.read_bytes())},
+        timeout=PATIENCE_S,
+    )
+    assert response.status_code == 200, response.text
+    expected = Analyzer(default_model_path(), warm_up=False)(song_path)
+    # The API rounds to four decimals.
+    assert response.json()["valence"] == pytest.approx(expected.valence, abs=6e-5)
+    assert response.json()["arousal"] == pytest.approx(expected.arousal, abs=6e-5)
+
+
+@pytest.mark.container
+def test_sigterm_drains_and_the_container_exits_cleanly(image):
+    started = docker("run", "-d", "--read-only", "--tmpfs", "/tmp:size=512m", image)
+    try:
+        url = address(started)
+        wait_until_ready(url, started)
+        # Paused: the request is still in flight when SIGTERM comes, however fast the machine.
+        signal_analysis_processes(started, signal.SIGSTOP)
+        outcome: list[httpx.Response] = []
+        data = encode(song(5.0), 44100, "mp3")
+        post = threading.Thread(
+            target=lambda: outcome.append(
+                httpx.post(f"{url}/v1/emotion", files={"file": ("a.mp3", data)}, timeout=None)
+            )
+        )
+        post.start()
+        while in_flight(url) < 2 and post.is_alive():  # the POST and this GET
+            time.sleep(0.05)
+        stop = threading.Thread(target=docker, args=("stop", "-t", str(PATIENCE_S), started))
+        stop.start()
+        while accepts_connections(url):  # the server stops accepting as its shutdown starts
+            time.sleep(0.05)
+        signal_analysis_processes(started, signal.SIGCONT)
+        post.join(PATIENCE_S)
+        stop.join(PATIENCE_S)
+        assert outcome[0].status_code == 200, outcome[0].text
+        assert inspect(started)["State"]["ExitCode"] == 0
+    finally:
+        docker("rm", "-f", started, check=False)

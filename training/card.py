@@ -24,11 +24,21 @@ import torch
 
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
 from app.features.windows import SCALAR_NAMES
+from app.model import MOODS, MOODS_OUTPUT
 from training.datasets import Item, dataset
 from training.export import OPSET, PARITY_ATOL
 from training.features import FEATURES_VERSION
-from training.fit import EMOTIFY, FOURQ, TrainConfig, metrics_of, models_of
+from training.fit import (
+    EMOTIFY,
+    FOURQ,
+    MOOD_METRICS,
+    MOOD_MODELS,
+    TrainConfig,
+    metrics_of,
+    models_of,
+)
 from training.network import INPUT_NAMES, OUTPUT_NAMES
+from training.selection import SELECTION_METRICS
 
 MODEL_DESCRIPTIONS = {
     "network": "this model (architecture and training settings of this card)",
@@ -57,6 +67,15 @@ METRIC_LABELS = {
     "valence_auc": "valence AUC",
     "arousal_auc": "arousal AUC",
     "quadrant_accuracy": "quadrant acc.",
+    "top_agreement": "top category agrees",
+}
+
+MOOD_DESCRIPTIONS = {
+    "network": "this model's moods output (the GEMS head)",
+    "baseline_mean": "the training folds' mean shares for every song",
+    "baseline_ridge": (
+        "ridge regression of the shares on the pooled statistics, clipped at 0 and renormalised"
+    ),
 }
 
 CONVOLUTION_DECISION = (
@@ -67,7 +86,34 @@ CONVOLUTION_DECISION = (
 )
 """The outcome of the convolution experiments (the last line of :data:`SELECTION`)."""
 
+ROUND_2 = (
+    "Version 0.2.0 (1040 songs: 320 Emotify, 720 4Q; features version 3). The "
+    "configuration is 0.1.0's (30 epochs, a 5-seed ensemble), fixed before this CV (so no"
+    " selection is folded into its figures). A single network trained for 20 epochs, "
+    "tried first for the time on the shared machine, scored 0.538 / 0.766, 0.779 / 0.937 "
+    "/ 0.614, against this ensemble's 0.534 / 0.769, 0.789 / 0.938 / 0.629. The GEMS "
+    "head, trained since 0.1.0 as an auxiliary target, is now exported as the `moods` "
+    "output (see the Moods table).",
+    "Built and tested this round but not run to completion on the real data: nested "
+    "selection (`--candidates`, `--inner-folds`, `--inner-splits`, `--repeats`) between "
+    "this configuration and `tags+confidence` (an auxiliary multi-label loss, weight 0.5,"
+    " on the 4Q AllMusic mood tags carried by at least 20 training songs, and 4Q's sign "
+    "loss weighted by PQuad squared). With a single inner validation split and a 2-seed "
+    "ensemble it needed 480 network-epochs; on the machine shared by seven jobs that was "
+    "30-40 minutes, more than was left once the features had been re-extracted for "
+    "features version 3, and it was stopped. So the 4Q mood tags, PQuad weighting, the "
+    "convolutional branches on 1040 songs and the musicnn embeddings as an input (the "
+    "converted network exists beside this model; it would cost about 1.1x the whole "
+    "current analysis per song) have no network figures here. A linear probe on that "
+    "network's penultimate embeddings alone (mean and std over 3-s patches; ridge or "
+    "logistic regression, 5-fold CV, 4Q grouped by artist) scored 0.473 / 0.794, 0.867 / "
+    "0.950 / 0.699: above this model on 4Q and Emotify arousal, below it on Emotify "
+    "valence, so combining the two is the next lever.",
+)
+"""What version 0.2.0 changed and what it could not try (the last lines of :data:`SELECTION`)."""
+
 SELECTION = (
+    "Choices made for version 0.1.0 on 860 songs (320 Emotify, 540 4Q) and kept since. "
     "Every choice below was made by the same grouped 5-fold CV (seed 0 unless stated; one "
     "network, not the ensemble; figures: Emotify valence r / arousal r, 4Q valence AUC / "
     "arousal AUC / quadrant accuracy).",
@@ -122,6 +168,7 @@ SELECTION = (
     "the pooled statistics fits the training songs and costs about 0.04 of Emotify valence "
     "r and 0.01-0.02 of 4Q valence AUC on held-out songs.",
     CONVOLUTION_DECISION,
+    *ROUND_2,
 )
 """How the shipped configuration was chosen (cross-validated figures of the alternatives)."""
 
@@ -142,6 +189,16 @@ def contract(config: FeatureConfig = DEFAULT_CONFIG) -> dict[str, list[dict]]:
         {"name": n, "shape": ["batch"], "dtype": "float32", "range": [-1.0, 1.0]}
         for n in OUTPUT_NAMES
     ]
+    outputs.append(
+        {
+            "name": MOODS_OUTPUT,
+            "shape": ["batch", len(MOODS)],
+            "dtype": "float32",
+            "range": [0.0, 1.0],
+            "labels": list(MOODS),
+            "description": "GEMS shares of each window, summing to 1",
+        }
+    )
     return {
         "inputs": [{"name": n, "shape": shapes[n], "dtype": "float32"} for n in INPUT_NAMES],
         "outputs": outputs,
@@ -180,6 +237,8 @@ def build_card(
     seed: int,
     cv_summary: Mapping,
     parity: float,
+    mood_summary: Mapping | None = None,
+    selection: Mapping | None = None,
     emotify_map: Mapping | None = None,
     config: FeatureConfig = DEFAULT_CONFIG,
 ) -> dict:
@@ -206,11 +265,23 @@ def build_card(
                 if train_config.channels > 0
                 else ""
             )
-            + " A GEMS head on both branches' hidden layers learns "
-            "Emotify's nine GEMS shares as an auxiliary target (not exported). Outputs are "
-            "calibrated "
-            "so that 0 means neutral: the signs of valence and arousal give the Russell "
-            "quadrant. Inputs are raw features: pooling and standardisation are in the graph."
+            + " A GEMS head on both branches' hidden layers learns Emotify's nine GEMS shares "
+            "and is exported as the `moods` output (softmax: shares summing to 1)."
+            + (
+                " A training-only head learns 4Q's frequent AllMusic mood tags as an "
+                "auxiliary multi-label target."
+                if train_config.tag_weight > 0
+                else ""
+            )
+            + (
+                f" 4Q's songs weigh PQuad ** {train_config.confidence_power:g} in the sign "
+                "loss (PQuad: the share of a song's mood tags that agree with its quadrant)."
+                if train_config.confidence_power > 0
+                else ""
+            )
+            + " Outputs are calibrated so that 0 means neutral: the signs of valence and "
+            "arousal give the Russell quadrant. Inputs are raw features: pooling and "
+            "standardisation are in the graph."
         ),
         "aggregation": (
             "Songs longer than one 20-s window are cut into windows every 10 s (the last one "
@@ -253,7 +324,16 @@ def build_card(
                 "(4Q). One network per fold is trained on every dataset's training songs; "
                 "baselines are fitted per dataset on the same songs. Metrics per song (the "
                 "mean of its windows' predictions) on each held-out fold, then mean and std "
-                "over folds. Hyper-parameters were chosen by this CV."
+                "over folds."
+                + (
+                    " The configuration is chosen inside each outer fold, on its training "
+                    f"songs only, by an inner {selection['inner_folds']}-fold CV among the "
+                    "candidates (nested CV), so these figures score the whole procedure "
+                    "(choose, then train) on songs it never saw; the shipped configuration "
+                    "is the one the same inner CV picks on all songs."
+                    if selection and selection.get("scores")
+                    else ""
+                )
             ),
             "scores": {
                 EMOTIFY: (
@@ -286,6 +366,23 @@ def build_card(
             "scikit-learn": sklearn.__version__,
         },
     }
+    if mood_summary:
+        card["evaluation"]["moods"] = {
+            "method": (
+                "Emotify, out-of-fold per song: Pearson r over songs between each GEMS "
+                "category's predicted share (the mean of the song's windows) and its "
+                "listener share (the fraction of listeners who ticked it, normalised to sum "
+                "1 over the nine); and how often the largest predicted share is the "
+                "listeners' most ticked category. Mean and std over folds."
+            ),
+            "models": {m: MOOD_DESCRIPTIONS[m] for m in mood_summary},
+            "metrics": mood_summary,
+        }
+    if selection:
+        card["evaluation"]["selection_protocol"] = {
+            "score": "mean of " + ", ".join(f"{d} {m}" for d, m in SELECTION_METRICS),
+            **selection,
+        }
     if emotify_map is not None:
         card["emotify_map"] = {
             "description": (
@@ -321,6 +418,73 @@ def summary_table(summary: Mapping, dataset_name: str) -> str:
         row = summary[dataset_name][model]
         lines.append(f"| {model} | " + " | ".join(_cell(row.get(m)) for m in metrics) + " |")
     return "\n".join(lines)
+
+
+def mood_table(moods: Mapping) -> str:
+    """A Markdown table of the moods' CV metrics: one row per GEMS category, one column
+    per model, and the top-category agreement last."""
+    models = [m for m in MOOD_MODELS if m in moods["metrics"]]
+    lines = ["| | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for metric in MOOD_METRICS:
+        label = METRIC_LABELS.get(metric, metric.removesuffix("_r").replace("_", " ") + " r")
+        cells = [_cell(moods["metrics"][m][metric]) for m in models]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def selection_lines(protocol: Mapping) -> list[str]:
+    """The nested-CV selection as Markdown: each candidate's inner-CV figures on all songs,
+    the gap between the choice and the best alternative, the choices per outer fold and
+    the outer figures over repeated splits."""
+    labels = [f"{d} {METRIC_LABELS[m]}" for d, m in SELECTION_METRICS]
+    lines = [
+        f"Selection score: {protocol['score']}. Inner {protocol['inner_folds']}-fold CV on "
+        "all songs (one network per candidate, seed 0); these figures chose the shipped "
+        "configuration and are not its score (see the nested figures above).",
+        "",
+        "| candidate | settings | " + " | ".join(labels) + " | score |",
+        "|---|---|" + "---|" * (len(labels) + 1),
+    ]
+    for name, score in protocol["scores"].items():
+        summary = protocol["summaries"][name]
+        cells = [
+            f"{summary[d]['network'][m]['mean']:.3f}" if d in summary else "n/a"
+            for d, m in SELECTION_METRICS
+        ]
+        marked = f"**{name}**" if name == protocol["chosen"] else name
+        settings = ", ".join(f"{k} {v:g}" for k, v in protocol["candidates"][name].items())
+        lines.append(
+            f"| {marked} | {settings or 'defaults'} | " + " | ".join(cells) + f" | {score:.4f} |"
+        )
+    scores = protocol["scores"]
+    if len(scores) > 1:
+        best_other = max((n for n in scores if n != protocol["chosen"]), key=scores.get)
+        lines += [
+            "",
+            f"Chosen: **{protocol['chosen']}**, "
+            f"{scores[protocol['chosen']] - scores[best_other]:+.4f} in score over the best "
+            f"alternative ({best_other}).",
+        ]
+    lines += ["", "Chosen in each outer fold (one line per outer split seed):", ""]
+    lines += [f"- {', '.join(chosen)}" for chosen in protocol["chosen_per_outer_fold"]]
+    repeats = protocol["repeats"]
+    n_repeats = len(protocol["chosen_per_outer_fold"])
+    lines += [
+        "",
+        f"Nested outer figures over {n_repeats} outer split seed(s) (fold means; mean ± std "
+        "over seeds):",
+        "",
+        "| dataset | metric | mean ± std over seeds | per seed |",
+        "|---|---|---|---|",
+    ]
+    for name, metrics in repeats.items():
+        for metric, value in metrics.items():
+            per_seed = ", ".join(f"{v:.3f}" for v in value["values"])
+            lines.append(
+                f"| {name} | {METRIC_LABELS.get(metric, metric)} | "
+                f"{value['mean']:.3f} ± {value['std']:.3f} | {per_seed} |"
+            )
+    return lines
 
 
 def plot_scatter(truth: np.ndarray, predicted: np.ndarray, title: str, path: Path) -> None:
@@ -475,9 +639,30 @@ def write_card_page(card: Mapping, folder: Path, cv, songs: Sequence) -> list[st
         *(f"- `{k}`: {v}" for k, v in card["evaluation"]["models"].items()),
         "",
         *sections,
+    ]
+    evaluation = card["evaluation"]
+    if "moods" in evaluation:
+        lines += [
+            "### Moods (Emotify's GEMS shares)",
+            "",
+            evaluation["moods"]["method"],
+            "",
+            *(f"- `{k}`: {v}" for k, v in evaluation["moods"]["models"].items()),
+            "",
+            mood_table(evaluation["moods"]),
+            "",
+        ]
+    if evaluation.get("selection_protocol", {}).get("scores"):
+        lines += [
+            "### Selection by nested cross-validation",
+            "",
+            *selection_lines(evaluation["selection_protocol"]),
+            "",
+        ]
+    lines += [
         "### How this configuration was chosen",
         "",
-        *(f"- {line}" for line in card["evaluation"].get("selection", [])),
+        *(f"- {line}" for line in evaluation.get("selection", [])),
         "",
     ]
     if any(f.startswith("cv_") and f.endswith("_scatter.png") for f in written):

@@ -3,7 +3,7 @@
 Example (the shipped model)
 ---------------------------
 $ music-emotion-train --data ../shared/datasets --datasets emotify 4q --out model_store \\
-      --name music-emotion --version 0.1.0 --folds 5 --cache .cache/features --jobs 2
+      --name music-emotion --version 0.2.0 --folds 5 --cache .cache/features --jobs 2
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from training.features import extract_all
 from training.fit import (
     EMOTIFY,
     TrainConfig,
-    cross_validate,
     emotify_map_of,
     make_songs,
     metrics_of,
@@ -34,9 +33,19 @@ from training.fit import (
     stack_windows,
     train_network,
 )
+from training.selection import (
+    CANDIDATES,
+    candidate_configs,
+    nested_cross_validate,
+    over_repeats,
+    select,
+)
 
 DEFAULT_DATASETS = ("emotify", "4q")
 """Trained on when ``--datasets`` is not given (those whose folder exists under --data)."""
+
+SHIPPED_CANDIDATES = ("base",)
+"""The default ``--candidates``: the shipped model's configuration, fixed in advance."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -70,8 +79,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=Path("model_store"))
     parser.add_argument("--name", default="music-emotion")
-    parser.add_argument("--version", default="0.1.0")
+    parser.add_argument("--version", default="0.2.0")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--candidates",
+        nargs="+",
+        choices=CANDIDATES,
+        default=list(SHIPPED_CANDIDATES),
+        help="configurations to choose among by inner cross-validation (nested in the "
+        "outer CV); one candidate skips the selection",
+    )
+    parser.add_argument("--inner-folds", type=int, default=4, help="folds of the selection")
+    parser.add_argument(
+        "--inner-splits",
+        type=int,
+        default=None,
+        help="run only this many of the inner folds (1: one validation split); default all",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="outer CV repeated with this many split seeds"
+    )
     parser.add_argument("--epochs", type=int, default=d.epochs)
     parser.add_argument("--batch-size", type=int, default=d.batch_size)
     parser.add_argument("--lr", type=float, default=d.learning_rate)
@@ -103,6 +130,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--folds must be at least 2")
     if args.ensemble < 1:
         parser.error("--ensemble must be at least 1")
+    if args.inner_folds < 2 or args.repeats < 1:
+        parser.error("--inner-folds must be at least 2 and --repeats at least 1")
     if args.datasets is None:
         args.datasets = [n for n in DEFAULT_DATASETS if (args.data / n).is_dir()]
         if not args.datasets and args.csv is None:
@@ -180,11 +209,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     extracted = time.perf_counter()
 
     songs = make_songs(all_items, features, train_hop_s=config.train_hop_s)
-    total = args.epochs * config.ensemble * (args.folds + 1)
+    candidates = candidate_configs(args.candidates, config)
+    selecting = len(candidates) > 1
+    inner = args.inner_splits or args.inner_folds
+    per_fit = (len(candidates) * inner if selecting else 0) + config.ensemble
+    total = args.epochs * per_fit * (args.repeats * args.folds + 1)
     with tqdm(total=total, desc="training", unit="epoch", disable=not progress) as bar:
-        cv = cross_validate(songs, args.folds, config, seed=args.seed, on_epoch=bar.update)
+        runs = [
+            nested_cross_validate(
+                songs,
+                args.folds,
+                candidates,
+                args.inner_folds,
+                inner_splits=args.inner_splits,
+                seed=args.seed + repeat,
+                on_epoch=bar.update,
+                baselines=repeat == 0,
+            )
+            for repeat in range(args.repeats)
+        ]
+        choice = select(
+            songs,
+            candidates,
+            args.inner_folds,
+            splits=args.inner_splits,
+            seed=args.seed,
+            on_epoch=bar.update,
+        )
+        config = candidates[choice.name]
         model = train_network(songs, config, seed=args.seed, on_epoch=bar.update)
     trained = time.perf_counter()
+    cv = runs[0][0]
 
     inputs = stack_windows(songs)
     target = args.out / f"{args.name}-{args.version}"
@@ -203,6 +258,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             n_folds=args.folds,
             seed=args.seed,
             cv_summary=cv.summary(),
+            mood_summary=cv.mood_summary(),
+            selection={
+                "candidates": {n: CANDIDATES[n] for n in candidates},
+                "inner_folds": args.inner_folds,
+                "inner_splits": inner,
+                "chosen": choice.name,
+                "scores": choice.scores,
+                "summaries": choice.summaries,
+                "chosen_per_outer_fold": [chosen for _, chosen in runs],
+                "repeats": over_repeats([run.summary() for run, _ in runs]),
+                "seeds": over_repeats(cv.member_summaries()) if config.ensemble > 1 else {},
+            },
             parity=difference,
             emotify_map=emotify_map_of(model) if has_emotify else None,
         )

@@ -15,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
+from app.model import MOODS_OUTPUT
 from training.network import (
     INPUT_NAMES,
     OUTPUT_NAMES,
@@ -23,8 +24,9 @@ from training.network import (
     example_inputs,
 )
 
-GRAPH_OUTPUTS: tuple[str, ...] = OUTPUT_NAMES
-"""The exported graph's outputs: valence and arousal, each (batch,)."""
+GRAPH_OUTPUTS: tuple[str, ...] = (*OUTPUT_NAMES, MOODS_OUTPUT)
+"""The exported graph's outputs: valence and arousal, each (batch,), and the (batch, 9)
+GEMS shares."""
 
 OPSET = 17
 """ONNX opset; onnxruntime >= 1.18 runs it."""

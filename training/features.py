@@ -27,25 +27,33 @@ from app.analysis import decode_to_mono
 from app.features import DEFAULT_CONFIG, FeatureConfig, Features, Timbre, extract
 from app.settings import Settings
 
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 """Version of the feature code's output; part of every cache key."""
 
 MAX_DURATION_S: float = Settings.model_fields["max_duration_s"].default
 """Longest audio decoded per file: the service's default, so both see the same audio."""
 
 
-def cache_key(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> str:
-    """Hash of what determines a file's features: where it is, its size and mtime, the code."""
+def file_cache_key(path: Path, **code: object) -> str:
+    """Hash of a file's resolved path, size and mtime and of what the ``code`` that reads
+    it says determines its output (JSON-ready values): a cache file name."""
     path = Path(path).resolve()
     stat = path.stat()
-    identity = {
-        "path": str(path),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "config": config.to_dict(),
-        "features_version": FEATURES_VERSION,
-    }
+    identity = {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **code}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def cache_key(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> str:
+    """Hash of what determines a file's features: where it is, its size and mtime, the code."""
+    return file_cache_key(path, config=config.to_dict(), features_version=FEATURES_VERSION)
+
+
+def save_npz(arrays: dict[str, np.ndarray], file: Path) -> None:
+    """Write ``arrays`` to ``file`` (.npz) atomically, so a killed run leaves no torn file."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=file.parent, suffix=".tmp", delete=False) as handle:
+        np.savez(handle, **arrays)
+    os.replace(handle.name, file)
 
 
 def save_features(features: Features, file: Path) -> None:
@@ -57,10 +65,7 @@ def save_features(features: Features, file: Path) -> None:
             arrays |= {f"timbre.{name}": np.float64(v) for name, v in vars(value).items()}
         else:
             arrays[field.name] = np.asarray(value)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=file.parent, suffix=".tmp", delete=False) as handle:
-        np.savez(handle, **arrays)
-    os.replace(handle.name, file)
+    save_npz(arrays, file)
 
 
 def load_features(file: Path) -> Features:

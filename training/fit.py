@@ -18,11 +18,15 @@ Losses (each averaged over the windows of its dataset in the batch):
   scale stays free for 4Q's calibration);
 - Emotify GEMS: cross-entropy between the normalised listener shares and the GEMS head;
 - 4Q: logistic loss of each axis's sign with logit ``k * output`` (learnable ``k > 0``),
-  so an output's zero is the decision boundary.
+  so an output's zero is the decision boundary, each song weighted by ``PQuad ** p``
+  (the share of its mood tags agreeing with its quadrant; ``p = 0`` weighs all alike);
+- 4Q mood tags (optional): binary cross-entropy of a tag head over the AllMusic tags
+  carried by enough training songs.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -37,8 +41,9 @@ from sklearn.preprocessing import StandardScaler
 from app.features import Features
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
 from app.features.windows import Windows, windows
+from app.model import MOODS
 from training.datasets import Item
-from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, Ensemble, Pooling
+from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, Ensemble, Heads, Pooling
 
 EMOTIFY, FOURQ = "emotify", "4q"
 
@@ -53,6 +58,8 @@ REGRESSION_METRICS = (
     "arousal_rmse",
 )
 QUADRANT_METRICS = ("valence_auc", "arousal_auc", "quadrant_accuracy")
+MOOD_MODELS = ("network", "baseline_mean", "baseline_ridge")
+MOOD_METRICS = (*(f"{m}_r" for m in MOODS), "top_agreement")
 
 
 def models_of(dataset: str) -> tuple[str, ...]:
@@ -109,6 +116,10 @@ class Song:
         The training crops: windows with a short hop (``TrainConfig.train_hop_s``).
     train_pooled : np.ndarray
         (len(crops), n_features) pooled statistics of the crops.
+    tags : tuple of str
+        Mood tags (4Q), empty where the dataset has none.
+    confidence : float
+        Label confidence in [0, 1] (4Q's PQuad), 1 where the dataset gives none.
     """
 
     key: str
@@ -123,6 +134,8 @@ class Song:
     pooled: np.ndarray
     crops: Windows
     train_pooled: np.ndarray
+    tags: tuple[str, ...] = ()
+    confidence: float = 1.0
 
     @property
     def summary(self) -> np.ndarray:
@@ -161,6 +174,12 @@ class TrainConfig:
     va_weight: float = 1.0
     """Weight of the squared error on datasets whose valence/arousal are on a calibrated
     [-1, 1] scale (every dataset with targets other than Emotify)."""
+    tag_weight: float = 0.0
+    """Weight of the auxiliary multi-label loss on the mood tags (0: no tag head)."""
+    min_tag_songs: int = 20
+    """A tag is a target when at least this many training songs carry it."""
+    confidence_power: float = 0.0
+    """4Q's sign loss weighs each song by ``confidence ** confidence_power`` (0: all 1)."""
 
 
 def make_songs(
@@ -203,6 +222,8 @@ def make_songs(
                 pooled=pool(cut),
                 crops=crops,
                 train_pooled=pool(crops),
+                tags=item.tags or (),
+                confidence=1.0 if item.confidence is None else float(item.confidence),
             )
         )
     return songs
@@ -213,8 +234,17 @@ def stack_windows(songs: Sequence[Song]) -> dict[str, np.ndarray]:
     return {name: np.concatenate([s.windows.inputs()[name] for s in songs]) for name in INPUT_NAMES}
 
 
-def _training_arrays(songs: Sequence[Song], images: bool) -> dict[str, np.ndarray]:
+def tag_vocabulary(songs: Sequence[Song], min_songs: int) -> tuple[str, ...]:
+    """The tags carried by at least ``min_songs`` of ``songs``, most frequent first."""
+    counts = Counter(tag for s in songs for tag in s.tags)
+    return tuple(tag for tag, n in counts.most_common() if n >= min_songs)
+
+
+def _training_arrays(
+    songs: Sequence[Song], images: bool, vocabulary: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
     counts = [len(s.train_pooled) for s in songs]
+    tags = np.array([[t in s.tags for t in vocabulary] for s in songs], dtype=np.float32)
     quadrant = np.repeat([s.quadrant for s in songs], counts)
     signs = np.array([SIGNS.get(q, (0, 0)) for q in quadrant], dtype=np.float32).reshape(-1, 2)
     raw = {
@@ -228,6 +258,9 @@ def _training_arrays(songs: Sequence[Song], images: bool) -> dict[str, np.ndarra
         "target": np.repeat(np.stack([s.target for s in songs]), counts, axis=0),
         "gems": np.repeat(np.stack([s.gems for s in songs]), counts, axis=0),
         "signs": signs,
+        "tags": np.repeat(tags.reshape(len(songs), len(vocabulary)), counts, axis=0),
+        "tagged": np.repeat([bool(s.tags) for s in songs], counts),
+        "confidence": np.repeat([s.confidence for s in songs], counts).astype(np.float32),
     }
 
 
@@ -258,13 +291,15 @@ def _train_one(
     on_epoch: Callable[[], None] | None,
 ) -> EmotionNet:
     torch.manual_seed(seed)
-    data = _training_arrays(songs, images=config.channels > 0)
+    vocabulary = tag_vocabulary(songs, config.min_tag_songs) if config.tag_weight > 0 else ()
+    data = _training_arrays(songs, images=config.channels > 0, vocabulary=vocabulary)
     model = EmotionNet(
         hidden=config.hidden,
         dropout=config.dropout,
         channels=config.channels,
         conv_dropout=config.conv_dropout,
         exclude=config.exclude,
+        n_tags=len(vocabulary),
     )
     model.fit_standardization(data["x"], data.get("mfcc"))
     images = (
@@ -296,6 +331,9 @@ def _train_one(
     signs = torch.from_numpy(data["signs"])
     sign_mask = signs[:, 0] != 0
     sign_labels = (signs > 0).float()
+    sign_weight = torch.from_numpy(data["confidence"] ** config.confidence_power)
+    tags = torch.from_numpy(data["tags"])
+    tagged = torch.from_numpy(data["tagged"])
     loudness = model.pooling.names.index("loudness_lufs")  # column of the unselected vector
 
     optimizer = torch.optim.AdamW(
@@ -312,10 +350,8 @@ def _train_one(
             xb = x[batch].clone()
             noise = torch.rand(len(batch), generator=generator) * 2 - 1
             xb[:, loudness] += noise * config.loudness_jitter_lu
-            valence, arousal, gems_logits = model.head(
-                xb, *((images[0][batch], images[1][batch]) if images else ())
-            )
-            out = torch.stack([valence, arousal], dim=1)
+            heads = model.head(xb, *((images[0][batch], images[1][batch]) if images else ()))
+            out = torch.stack([heads.valence, heads.arousal], dim=1)
             loss = torch.zeros(())
             m = va_mask[batch]
             if m.any():
@@ -328,7 +364,7 @@ def _train_one(
                 loss = loss + config.va_weight * error.mean(0).sum()
             m = gems_mask[batch]
             if m.any() and config.gems_weight > 0:
-                log_p = torch.log_softmax(gems_logits[m], dim=1)
+                log_p = torch.log_softmax(heads.gems[m], dim=1)
                 loss = loss - config.gems_weight * (gems_t[batch][m] * log_p).sum(1).mean()
             m = sign_mask[batch]
             if m.any():
@@ -336,7 +372,14 @@ def _train_one(
                 bce = torch.nn.functional.binary_cross_entropy_with_logits(
                     logits, sign_labels[batch][m], reduction="none"
                 )
-                loss = loss + config.fourq_weight * bce.mean(0).sum()
+                w = sign_weight[batch][m]
+                loss = loss + config.fourq_weight * (bce.sum(1) * w).sum() / w.sum()
+            m = tagged[batch]
+            if heads.tags is not None and m.any():
+                bce = torch.nn.functional.binary_cross_entropy_with_logits(
+                    heads.tags[m], tags[batch][m]
+                )
+                loss = loss + config.tag_weight * bce
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -351,22 +394,37 @@ def _members(model: EmotionNet | Ensemble) -> list[EmotionNet]:
 
 
 @torch.no_grad()
-def predict_songs(model: EmotionNet | Ensemble, songs: Sequence[Song]) -> np.ndarray:
-    """(songs, 2) served predictions: each song's mean over its windows."""
+def _song_means(
+    model: EmotionNet | Ensemble,
+    songs: Sequence[Song],
+    read: Callable[[Heads], torch.Tensor],
+    width: int,
+) -> np.ndarray:
+    """(songs, width): ``read`` of each window's heads, averaged over members and windows."""
     if not songs:
-        return np.zeros((0, 2))
+        return np.zeros((0, width))
     pooled = torch.from_numpy(np.concatenate([s.pooled for s in songs]).astype(np.float32))
     mfcc, chroma = (
         torch.from_numpy(np.concatenate([s.windows.inputs()[k] for s in songs]))
         for k in ("mfcc", "chroma")
     )
-    outputs = [m.head(pooled, mfcc, chroma)[:2] for m in _members(model)]
-    per_window = np.stack([torch.stack(o, 1).numpy() for o in outputs]).mean(0)
+    outputs = [read(m.head(pooled, mfcc, chroma)).numpy() for m in _members(model)]
+    per_window = np.mean(outputs, axis=0)
     counts = [len(s.pooled) for s in songs]
     song = np.repeat(np.arange(len(songs)), counts)
-    sums = np.zeros((len(songs), 2))
+    sums = np.zeros((len(songs), width))
     np.add.at(sums, song, per_window)
     return sums / np.asarray(counts)[:, None]
+
+
+def predict_songs(model: EmotionNet | Ensemble, songs: Sequence[Song]) -> np.ndarray:
+    """(songs, 2) served predictions: each song's mean over its windows."""
+    return _song_means(model, songs, lambda h: torch.stack([h.valence, h.arousal], 1), 2)
+
+
+def predict_moods(model: EmotionNet | Ensemble, songs: Sequence[Song]) -> np.ndarray:
+    """(songs, 9) served GEMS shares: each song's mean over its windows (rows sum to 1)."""
+    return _song_means(model, songs, lambda h: torch.softmax(h.gems, dim=1), len(MOODS))
 
 
 @torch.no_grad()
@@ -400,14 +458,47 @@ def emotify_map_of(model: EmotionNet | Ensemble) -> dict[str, dict[str, float]]:
     return result
 
 
-def fit_ridge(songs: Sequence[Song]) -> Callable[[Sequence[Song]], np.ndarray]:
-    """Ridge regression of (valence, arousal) on standardised pooled features."""
+def fit_ridge(
+    songs: Sequence[Song], target: Callable[[Song], np.ndarray] = lambda s: s.target
+) -> Callable[[Sequence[Song]], np.ndarray]:
+    """Ridge regression of ``target`` (default: valence, arousal) on standardised pooled
+    features."""
     model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS, alpha_per_target=True))
     x = np.nan_to_num(np.stack([s.summary for s in songs]), posinf=0.0, neginf=0.0)
-    model.fit(x, np.stack([s.target for s in songs]))
+    model.fit(x, np.stack([target(s) for s in songs]))
     return lambda test: model.predict(
         np.nan_to_num(np.stack([s.summary for s in test]), posinf=0.0, neginf=0.0)
     )
+
+
+def mood_shares(song: Song) -> np.ndarray:
+    """The song's listener GEMS shares normalised to sum 1 (what the moods output predicts)."""
+    return song.gems / max(float(song.gems.sum()), 1e-9)
+
+
+def fit_mood_ridge(songs: Sequence[Song]) -> Callable[[Sequence[Song]], np.ndarray]:
+    """Ridge regression of the normalised GEMS shares on the pooled features, clipped at 0
+    and renormalised to sum 1."""
+    ridge = fit_ridge(songs, mood_shares)
+
+    def predict(test: Sequence[Song]) -> np.ndarray:
+        shares = np.clip(ridge(test), 1e-6, None)
+        return shares / shares.sum(axis=1, keepdims=True)
+
+    return predict
+
+
+def moods_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+    """Per GEMS category, Pearson r of predicted and true shares over songs (None if
+    either is constant); and the share of songs whose largest category agrees."""
+    result: dict[str, float | None] = {}
+    for k, name in enumerate(MOODS):
+        t, p = truth[:, k].astype(np.float64), predicted[:, k].astype(np.float64)
+        result[f"{name}_r"] = (
+            float(np.corrcoef(t, p)[0, 1]) if np.ptp(p) > 0 and np.ptp(t) > 0 else None
+        )
+    result["top_agreement"] = float(np.mean(truth.argmax(axis=1) == predicted.argmax(axis=1)))
+    return result
 
 
 def fit_logistic(songs: Sequence[Song]) -> Callable[[Sequence[Song]], np.ndarray]:
@@ -480,9 +571,13 @@ def fourq_metrics(quadrant: np.ndarray, predicted: np.ndarray) -> dict[str, floa
 
 
 def split_folds(songs: Sequence[Song], n_folds: int, seed: int) -> list[tuple[np.ndarray, ...]]:
-    """(train, test) song indices of each fold: grouped (artist), stratified by stratum."""
+    """(train, test) song indices of each fold: grouped (artist), stratified by stratum
+    (by dataset alone when every stratum is smaller than the number of folds, as in the
+    inner folds of a tiny set)."""
     splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     strata = [s.stratum for s in songs]
+    if max(Counter(strata).values()) < n_folds:
+        strata = [s.dataset for s in songs]
     groups = [s.group for s in songs]
     return list(splitter.split(np.zeros(len(songs)), strata, groups))
 
@@ -504,6 +599,12 @@ class CrossValidation:
         Dataset -> model -> one metrics dict per fold.
     indices : dict
         Dataset -> indices of its songs in the list given to :func:`cross_validate`.
+    moods : dict
+        Model -> (Emotify songs, 9) out-of-fold GEMS shares.
+    mood_fold_metrics : dict
+        Model -> one :func:`moods_metrics` dict per fold (Emotify).
+    configs : list of TrainConfig
+        The configuration trained in each fold.
     """
 
     n_folds: int
@@ -511,22 +612,49 @@ class CrossValidation:
     emotify_scale: np.ndarray | None = None
     fold_metrics: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
     indices: dict[str, np.ndarray] = field(default_factory=dict)
+    moods: dict[str, np.ndarray] = field(default_factory=dict)
+    mood_fold_metrics: dict[str, list[dict]] = field(default_factory=dict)
+    configs: list[TrainConfig] = field(default_factory=list)
 
     def summary(self) -> dict[str, dict[str, dict[str, dict[str, float | None]]]]:
         """Dataset -> model -> metric -> {"mean", "std"} over folds (None if undefined)."""
-        result: dict = {}
-        for dataset, models in self.fold_metrics.items():
-            result[dataset] = {}
-            for model, per_fold in models.items():
-                result[dataset][model] = {}
-                for metric in metrics_of(dataset):
-                    values = [m[metric] for m in per_fold if metric in m]
-                    defined = bool(values) and None not in values
-                    result[dataset][model][metric] = {
-                        "mean": float(np.mean(values)) if defined else None,
-                        "std": float(np.std(values)) if defined else None,
-                    }
-        return result
+        return {
+            dataset: {
+                model: _mean_std(per_fold, metrics_of(dataset))
+                for model, per_fold in models.items()
+            }
+            for dataset, models in self.fold_metrics.items()
+        }
+
+    def member_summaries(self) -> list[dict]:
+        """One summary per ensemble member (seed), each shaped like :meth:`summary` with
+        the member as ``network``."""
+        summary = self.summary()
+        n = max((sum(m.startswith("member") for m in ms) for ms in summary.values()), default=0)
+        return [
+            {dataset: {"network": models[f"member{k}"]} for dataset, models in summary.items()}
+            for k in range(n)
+        ]
+
+    def mood_summary(self) -> dict[str, dict[str, dict[str, float | None]]]:
+        """Model -> mood metric -> {"mean", "std"} over folds (Emotify's GEMS shares)."""
+        return {
+            model: _mean_std(per_fold, MOOD_METRICS)
+            for model, per_fold in self.mood_fold_metrics.items()
+        }
+
+
+def _mean_std(per_fold: Sequence[dict], metrics: Sequence[str]) -> dict[str, dict]:
+    """Metric -> {"mean", "std"} over folds; both None where a fold left it undefined."""
+    result = {}
+    for metric in metrics:
+        values = [m[metric] for m in per_fold if metric in m]
+        defined = bool(values) and None not in values
+        result[metric] = {
+            "mean": float(np.mean(values)) if defined else None,
+            "std": float(np.std(values)) if defined else None,
+        }
+    return result
 
 
 def cross_validate(
@@ -537,11 +665,17 @@ def cross_validate(
     seed: int = 0,
     on_epoch: Callable[[], None] | None = None,
     baselines: bool = True,
+    choose: Callable[[Sequence[Song], int], TrainConfig] | None = None,
+    max_folds: int | None = None,
 ) -> CrossValidation:
     """Score the network and the baselines by grouped ``n_folds``-fold cross-validation.
 
     One network is trained per fold on the training songs of every dataset at once; the
-    baselines are fitted per dataset on the same training songs.
+    baselines are fitted per dataset on the same training songs. With ``choose``, each
+    fold's configuration is ``choose(training songs, seed)`` instead of ``config``: a
+    selection that sees only the fold's training songs (nested cross-validation). An
+    ensemble's members are also scored alone (models ``member0``, ``member1``, ...).
+    ``max_folds`` runs only the first folds (one: a single validation split).
     """
     result = CrossValidation(n_folds=n_folds)
     datasets = sorted({s.dataset for s in songs}, key=[s.dataset for s in songs].index)
@@ -552,10 +686,14 @@ def cross_validate(
         result.fold_metrics[name] = {m: [] for m in models}
     if EMOTIFY in datasets:
         result.emotify_scale = np.zeros((len(result.indices[EMOTIFY]), 2))
-    for fold, (train, test) in enumerate(split_folds(songs, n_folds, seed)):
-        network = train_network(
-            [songs[i] for i in train], config, seed=seed + fold, on_epoch=on_epoch
-        )
+        for model in MOOD_MODELS if baselines else ("network",):
+            result.moods[model] = np.zeros((len(result.indices[EMOTIFY]), len(MOODS)))
+            result.mood_fold_metrics[model] = []
+    for fold, (train, test) in enumerate(split_folds(songs, n_folds, seed)[:max_folds]):
+        fold_songs = [songs[i] for i in train]
+        fold_config = choose(fold_songs, seed + fold) if choose is not None else config
+        result.configs.append(fold_config)
+        network = train_network(fold_songs, fold_config, seed=seed + fold, on_epoch=on_epoch)
         test_set = set(test.tolist())
         train_set = set(train.tolist())
         for name in datasets:
@@ -574,6 +712,7 @@ def cross_validate(
                 if name == EMOTIFY:
                     mapped = to_emotify_scale(network, predicted["network"])
                     result.emotify_scale[local_test] = mapped
+                    _score_moods(result, network, train_songs, test_songs, local_test)
                 if baselines:
                     predicted["baseline_mean"] = np.repeat(
                         train_truth.mean(0, keepdims=True), len(test_songs), 0
@@ -596,7 +735,34 @@ def cross_validate(
                 for model, values in predicted.items():
                     result.fold_metrics[name][model].append(fourq_metrics(quadrants, values))
                     result.predictions[name][model][local_test] = values
+            for m, member in enumerate(network.members if isinstance(network, Ensemble) else []):
+                values = predict_songs(member, test_songs)
+                if name == FOURQ:
+                    metrics = fourq_metrics(quadrants, values)
+                else:
+                    scored = to_emotify_scale(member, values) if name == EMOTIFY else values
+                    metrics = emotify_metrics(truth, scored)
+                result.fold_metrics[name].setdefault(f"member{m}", []).append(metrics)
     return result
+
+
+def _score_moods(
+    result: CrossValidation,
+    network: EmotionNet | Ensemble,
+    train: Sequence[Song],
+    test: Sequence[Song],
+    local_test: np.ndarray,
+) -> None:
+    """Add one fold's out-of-fold GEMS shares and their metrics to ``result``."""
+    truth = np.stack([mood_shares(s) for s in test])
+    predicted = {"network": predict_moods(network, test)}
+    if "baseline_mean" in result.moods:
+        mean = np.mean([mood_shares(s) for s in train], axis=0)
+        predicted["baseline_mean"] = np.repeat(mean[None], len(test), axis=0)
+        predicted["baseline_ridge"] = fit_mood_ridge(train)(test)
+    for model, values in predicted.items():
+        result.moods[model][local_test] = values
+        result.mood_fold_metrics[model].append(moods_metrics(truth, values))
 
 
 def genre_means(train: Sequence[Song], test: Sequence[Song]) -> np.ndarray:

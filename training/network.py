@@ -16,8 +16,9 @@ pooled over time and entering the branch's dense head beside the pooled statisti
 a gain that starts at 0. Whether they are used is a training choice made by
 cross-validation (``TrainConfig.channels``; see the model card).
 A third head reads both branches' hidden layers and gives the nine GEMS shares
-(softmax), an auxiliary training target from Emotify. It is not exported: the service's
-model contract (and its API tests) list exactly valence and arousal as outputs.
+(softmax), learnt from Emotify's listener shares and exported as the graph's ``moods``
+output. An optional fourth head (training only) predicts 4Q's AllMusic mood tags as an
+auxiliary multi-label target.
 
 Outputs are calibrated so that 0 means neutral: 4Q trains each branch's sign with a
 logistic loss whose logit is ``k * output``, so the signs of valence and arousal give
@@ -33,6 +34,7 @@ Because :class:`Pooling` has no parameters, training can pool every window once
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -40,7 +42,7 @@ from torch import nn
 
 from app.features.config import DEFAULT_CONFIG
 from app.features.windows import SCALAR_NAMES
-from app.model import OUTPUTS
+from app.model import MOODS, OUTPUTS
 
 INPUT_NAMES: tuple[str, ...] = ("mfcc", "chroma", "spectral", "scalars")
 """Names and order of the network's (and the ONNX graph's) inputs."""
@@ -48,7 +50,7 @@ INPUT_NAMES: tuple[str, ...] = ("mfcc", "chroma", "spectral", "scalars")
 OUTPUT_NAMES: tuple[str, ...] = OUTPUTS
 """The service's outputs: valence and arousal, each (batch,) in [-1, 1]."""
 
-N_GEMS = 9
+N_GEMS = len(MOODS)
 
 CLIP = 8.0
 """Standardised values are clipped to +-CLIP: bounds inputs far outside the training range
@@ -393,8 +395,22 @@ class Branch(nn.Module):
         return torch.tanh(self.out(self.dropout(h)).squeeze(1)), h
 
 
+class Heads(NamedTuple):
+    """What :meth:`EmotionNet.head` computes from a batch of windows."""
+
+    valence: torch.Tensor
+    """(batch,) in [-1, 1]."""
+    arousal: torch.Tensor
+    """(batch,) in [-1, 1]."""
+    gems: torch.Tensor
+    """(batch, 9) GEMS logits (softmax: the moods)."""
+    tags: torch.Tensor | None
+    """(batch, n_tags) mood-tag logits, or None without a tag head."""
+
+
 class EmotionNet(nn.Module):
-    """Pooling, standardisation, a valence branch, an arousal branch and a GEMS head.
+    """Pooling, standardisation, a valence branch, an arousal branch, a GEMS head and
+    (optionally) a mood-tag head.
 
     Parameters
     ----------
@@ -409,6 +425,8 @@ class EmotionNet(nn.Module):
         Dropout between the convolutions.
     exclude : sequence of str
         Pooled statistics whose names start with one of these are not used (ablations).
+    n_tags : int
+        Mood tags predicted by the training-only tag head (0: no tag head).
     """
 
     def __init__(
@@ -421,6 +439,7 @@ class EmotionNet(nn.Module):
         channels: int = 0,
         conv_dropout: float = 0.5,
         exclude: Sequence[str] = (),
+        n_tags: int = 0,
     ) -> None:
         super().__init__()
         self.pooling = Pooling(n_mfcc, n_chroma, n_scalars)
@@ -434,6 +453,7 @@ class EmotionNet(nn.Module):
         self.valence = Branch(n, hidden, dropout, channels, conv_dropout, n_mfcc, n_chroma)
         self.arousal = Branch(n, hidden, dropout, channels, conv_dropout, n_mfcc, n_chroma)
         self.gems = nn.Linear(self.valence.width + self.arousal.width, N_GEMS)
+        self.tags = nn.Linear(self.valence.width + self.arousal.width, n_tags) if n_tags else None
         # Training-only parameters (not in the exported outputs): the 4Q logit scale per
         # axis and Emotify's affine map (offset, scale) per axis from output to its
         # standardised targets.
@@ -472,9 +492,9 @@ class EmotionNet(nn.Module):
         pooled: torch.Tensor,
         mfcc: torch.Tensor | None = None,
         chroma: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(valence, arousal, GEMS logits) from pooled vectors and, when the branches
-        have convolutions, the raw MFCC and chroma images."""
+    ) -> Heads:
+        """Every head's output from pooled vectors and, when the branches have
+        convolutions, the raw MFCC and chroma images."""
         z = self.standardize(pooled.index_select(1, self.keep))
         images: tuple[torch.Tensor, ...] = ()
         if self.uses_images:
@@ -483,7 +503,9 @@ class EmotionNet(nn.Module):
             images = (self.standardize_mfcc(mfcc), chroma)
         valence, hv = self.valence(z, images)
         arousal, ha = self.arousal(z, images)
-        return valence, arousal, self.gems(torch.cat([hv, ha], dim=1))
+        hidden = torch.cat([hv, ha], dim=1)
+        tags = self.tags(hidden) if self.tags is not None else None
+        return Heads(valence, arousal, self.gems(hidden), tags)
 
     def forward(
         self,
@@ -491,21 +513,11 @@ class EmotionNet(nn.Module):
         chroma: torch.Tensor,
         spectral: torch.Tensor,
         scalars: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return valence and arousal, each (batch,) in [-1, 1]."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Return valence and arousal, each (batch,) in [-1, 1], and the (batch, 9) moods."""
         pooled = self.pooling(mfcc, chroma, spectral, scalars)
-        valence, arousal, _ = self.head(pooled, mfcc, chroma)
-        return valence, arousal
-
-    @torch.no_grad()
-    def gems_shares(
-        self,
-        pooled: torch.Tensor,
-        mfcc: torch.Tensor | None = None,
-        chroma: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Predicted GEMS shares (batch, 9) (training-side only)."""
-        return torch.softmax(self.head(pooled, mfcc, chroma)[2], dim=1)
+        heads = self.head(pooled, mfcc, chroma)
+        return heads.valence, heads.arousal, torch.softmax(heads.gems, dim=1)
 
 
 class Ensemble(nn.Module):
@@ -524,12 +536,13 @@ class Ensemble(nn.Module):
         chroma: torch.Tensor,
         spectral: torch.Tensor,
         scalars: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         pooled = self.pooling(mfcc, chroma, spectral, scalars)
         outputs = [m.head(pooled, mfcc, chroma) for m in self.members]
-        valence = torch.stack([o[0] for o in outputs]).mean(dim=0)
-        arousal = torch.stack([o[1] for o in outputs]).mean(dim=0)
-        return valence, arousal
+        valence = torch.stack([o.valence for o in outputs]).mean(dim=0)
+        arousal = torch.stack([o.arousal for o in outputs]).mean(dim=0)
+        moods = torch.stack([torch.softmax(o.gems, dim=1) for o in outputs]).mean(dim=0)
+        return valence, arousal, moods
 
 
 def example_inputs(batch: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:

@@ -1,8 +1,12 @@
-"""A bounded pool of analysis processes, and load shedding past its capacity."""
+"""A pool of analysis processes, and admission by the expected time to answer."""
 
 from __future__ import annotations
 
 import asyncio
+import math
+import os
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,24 +21,38 @@ from app.api.workers import AnalysisWorker, WorkerCrashedError
 
 T = TypeVar("T")
 
+RECENT_ANALYSES = 16
+"""How many of the latest analyses the expected time to answer is estimated from."""
+
 
 class AnalysisPool:
-    """``size`` analysis processes, with at most ``queue`` requests waiting for one.
+    """``size`` analysis processes, and the requests in line for them.
 
     Requests hold a place from before their body is read until they are answered
-    (:meth:`admit`); past ``size + queue`` places :class:`LoadShedding` answers 503
-    with Retry-After at once instead of queueing without bound, so a client or load
-    balancer can retry elsewhere or later.
+    (:meth:`admit`). A newcomer is admitted while a process is free, or while the
+    expected time to answer it (its wait for a process, then its analysis) stays
+    within ``max_wait_s``, and fewer than ``queue`` requests wait (a bound on the
+    memory and disk the waiting uploads take); otherwise :class:`LoadShedding` answers
+    503 with a Retry-After from the same estimate, so a client or load balancer can
+    retry elsewhere or later.
+
+    The estimate is per request, from the mean time of the recent analyses: the audio
+    length of a waiting upload is unknown until it is decoded.
     """
 
     def __init__(
-        self, model_path: Path, max_duration_s: float, size: int, queue: int, retry_after_s: int = 1
+        self, model_path: Path, max_duration_s: float, size: int, queue: int, max_wait_s: float
     ) -> None:
         self._worker_args = (model_path, max_duration_s)
         self.size = size
         self.capacity = size + queue
-        self.retry_after_s = retry_after_s
+        self.max_wait_s = max_wait_s
         self.admitted = 0
+        self._recent_s: deque[float] = deque(maxlen=RECENT_ANALYSES)
+        # Until an analysis is measured: how long the processes took to start (imports,
+        # the model, a warm-up analysis), more than one analysis takes, so that a burst
+        # at start is not admitted beyond what the processes can answer in time.
+        self._start_s = 1.0
         self.workers: list[AnalysisWorker] = []
         self._free: asyncio.Queue[AnalysisWorker] = asyncio.Queue()
         # Threads only wait on pipes; the CPU work happens in the worker processes.
@@ -43,24 +61,50 @@ class AnalysisPool:
     async def start(self) -> None:
         """Start the processes and wait until every one is warmed up.
 
-        The first process starts alone: on a cold start it compiles the numba kernels
-        into their on-disk cache, which the others then load (processes compiling the
-        same cache at once have crashed a fresh checkout). A process that dies while
-        starting is restarted once.
+        Unless the numba cache already holds compiled kernels (as the image's does), the
+        first process starts alone: on a cold start it compiles the kernels into their
+        on-disk cache, which the others then load (processes compiling the same cache
+        at once have crashed a fresh checkout). A process that dies while starting is
+        restarted once.
         """
         loop = asyncio.get_running_loop()
+        started = time.monotonic()
         self.workers = [AnalysisWorker(*self._worker_args)]
-        await loop.run_in_executor(self._threads, _wait_ready, self.workers[0])
+        if not _numba_cache_is_compiled():
+            await loop.run_in_executor(self._threads, _wait_ready, self.workers[0])
         self.workers += [AnalysisWorker(*self._worker_args) for _ in range(self.size - 1)]
         await asyncio.gather(
-            *(loop.run_in_executor(self._threads, _wait_ready, w) for w in self.workers[1:])
+            *(loop.run_in_executor(self._threads, _wait_ready, w) for w in self.workers)
         )
+        self._start_s = time.monotonic() - started
         for worker in self.workers:
             self._free.put_nowait(worker)
 
-    def has_room(self) -> bool:
-        """Whether one more request can be admitted."""
-        return self.admitted < self.capacity
+    def expected_answer_s(self) -> float:
+        """How long one more request would take to be answered if it must wait; 0 while
+        a process is free (it is then always admitted).
+
+        Every admitted request is ahead of it, ``size`` of them served at a time; then
+        its own analysis.
+        """
+        ahead = self.admitted - self.size + 1
+        if ahead <= 0:
+            return 0.0
+        per_request = self._seconds_per_request()
+        return ahead * per_request / self.size + per_request
+
+    def retry_after_s(self) -> int | None:
+        """None if one more request can be admitted, else the seconds until it could be."""
+        over_cap = self.admitted - self.capacity + 1
+        answer = self.expected_answer_s()
+        if over_cap <= 0 and answer <= self.max_wait_s:
+            return None
+        # The time until the line is short enough: both conditions, same estimate.
+        seconds_per_place = self._seconds_per_request() / self.size
+        return max(1, math.ceil(max(answer - self.max_wait_s, over_cap * seconds_per_place)))
+
+    def _seconds_per_request(self) -> float:
+        return sum(self._recent_s) / len(self._recent_s) if self._recent_s else self._start_s
 
     @contextmanager
     def admit(self) -> Iterator[None]:
@@ -75,15 +119,32 @@ class AnalysisPool:
         """Call ``fn(worker)`` on a pool thread with a worker process to itself."""
         worker = await self._free.get()
         loop = asyncio.get_running_loop()
-        job = self._threads.submit(fn, worker)
+        started: list[float] = []
+
+        def timed(worker: AnalysisWorker) -> T:
+            started.append(time.monotonic())
+            return fn(worker)
+
+        job = self._threads.submit(timed, worker)
 
         def release(_: object) -> None:
             # Only once the thread is done with it, even if the request was cancelled.
+            elapsed_s = time.monotonic() - started[0] if started else None
             if not loop.is_closed():
-                loop.call_soon_threadsafe(self._free.put_nowait, worker)
+                loop.call_soon_threadsafe(self._release, worker, elapsed_s)
 
         job.add_done_callback(release)
         return await asyncio.wrap_future(job)
+
+    def record(self, elapsed_s: float) -> None:
+        """Count one analysis that held its process ``elapsed_s`` into the estimate."""
+        self._recent_s.append(elapsed_s)
+
+    def _release(self, worker: AnalysisWorker, elapsed_s: float | None) -> None:
+        # Failures count too: a time-out held its process as long as it took.
+        if elapsed_s is not None:
+            self.record(elapsed_s)
+        self._free.put_nowait(worker)
 
     def shutdown(self) -> None:
         """Stop the processes; the requests in flight have been answered by now."""
@@ -93,7 +154,7 @@ class AnalysisPool:
 
 
 class LoadShedding:
-    """ASGI middleware: past the pool's capacity, 503 + Retry-After, the body never stored.
+    """ASGI middleware: 503 + Retry-After when the pool admits no more, the body never stored.
 
     Only POSTs under ``prefix`` (the analysis routes) take a place; health, metadata
     and metrics are always answered.
@@ -112,19 +173,26 @@ class LoadShedding:
         ):
             await self.app(scope, receive, send)
             return
-        if not self.pool.has_room():
+        retry_after_s = self.pool.retry_after_s()
+        if retry_after_s is not None:
             await discard_body(receive)
             response = problem_response(
                 503,
-                "the service is at capacity; retry shortly",
+                f"the service is at capacity; retry in {retry_after_s} s",
                 slug="at-capacity",
                 instance=scope["path"],
-                headers={"Retry-After": str(self.pool.retry_after_s)},
+                headers={"Retry-After": str(retry_after_s)},
             )
             await response(scope, receive, send)
             return
         with self.pool.admit():
             await self.app(scope, receive, send)
+
+
+def _numba_cache_is_compiled() -> bool:
+    """Whether ``NUMBA_CACHE_DIR`` is set and holds compiled kernels (their index files)."""
+    folder = os.environ.get("NUMBA_CACHE_DIR")
+    return folder is not None and any(Path(folder).rglob("*.nbi"))
 
 
 def _wait_ready(worker: AnalysisWorker) -> None:

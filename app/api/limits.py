@@ -9,27 +9,45 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.problems import problem_response
 
 MULTIPART_OVERHEAD = 64 * 1024
-"""Room for multipart headers and boundaries around the file itself."""
+"""Room for multipart headers and boundaries around the files themselves: a body may
+exceed the stated limit by this much (nginx's ``client_max_body_size`` allows the same)."""
+
+BATCH_PATH = "/v1/emotion/batch"
+"""The one route whose body is limited by the batch total instead of the file limit."""
+
+
+def file_too_large(max_upload_bytes: int) -> str:
+    """The detail of a file over the upload limit; the one wording of that limit."""
+    return f"the file exceeds the limit of {max_upload_bytes} bytes"
+
+
+def batch_too_large(max_batch_bytes: int) -> str:
+    """The detail of a batch over its total limit; the one wording of that limit."""
+    return f"the batch exceeds the limit of {max_batch_bytes} bytes for all its files"
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 for bodies over ``max_bytes``.
+    """ASGI middleware: 413 for bodies over the file limit, or the batch limit on batches.
 
     A declared Content-Length over the limit is refused before any byte is read; a
-    body without one (chunked) is counted as it arrives and refused once over.
+    body without one (chunked) is counted as it arrives and refused once over. Both
+    limits allow :data:`MULTIPART_OVERHEAD` for the multipart framing.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_upload_bytes: int, max_batch_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.max_batch_bytes = max_batch_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        batch = scope["path"] == BATCH_PATH
+        max_bytes = (self.max_batch_bytes if batch else self.max_upload_bytes) + MULTIPART_OVERHEAD
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(batch, scope, receive, send)
             return
 
         received = 0
@@ -41,12 +59,12 @@ class BodySizeLimit:
                 return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > max_bytes:
                 # Answer now and tell the app the client left: the app (or the form
                 # parser inside it) stops reading, and whatever it answers is dropped.
                 refused = True
                 if not started:
-                    await self._refuse(scope, receive, send)
+                    await self._refuse(batch, scope, receive, send)
                 return {"type": "http.disconnect"}
             return message
 
@@ -59,13 +77,13 @@ class BodySizeLimit:
 
         await self.app(scope, counting_receive, guarded_send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, batch: bool, scope: Scope, receive: Receive, send: Send) -> None:
+        if batch:
+            slug, detail = "batch-too-large", batch_too_large(self.max_batch_bytes)
+        else:
+            slug, detail = "file-too-large", file_too_large(self.max_upload_bytes)
         response = problem_response(
-            413,
-            f"the request body exceeds {self.max_bytes} bytes",
-            slug="file-too-large",
-            instance=scope.get("path"),
-            headers={"Connection": "close"},
+            413, detail, slug=slug, instance=scope["path"], headers={"Connection": "close"}
         )
         await response(scope, receive, send)
 

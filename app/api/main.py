@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.api import problems
 from app.api.capacity import AnalysisPool, LoadShedding
-from app.api.limits import MULTIPART_OVERHEAD, BodySizeLimit, RequireApiKey
+from app.api.limits import BodySizeLimit, RequireApiKey
 from app.api.metrics import Metrics, MetricsMiddleware
-from app.api.routes import emotion, health, metrics, models
+from app.api.routes import emotion, health, metrics, models, web
+from app.api.routes import problems as problem_pages
 from app.model import EmotionModel
 from app.settings import Settings
 
@@ -36,19 +39,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.max_duration_s,
         size=settings.analysis_processes,
         queue=settings.queue_size,
+        max_wait_s=settings.max_queue_wait_s,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # A model that disagrees with this code raises here and stops the start.
+        started = time.perf_counter()
         app.state.model = EmotionModel(settings.model_path)
+        logger.info(
+            "model %s %s loaded from %s in %.1f s",
+            app.state.model.name,
+            app.state.model.version,
+            settings.model_path,
+            time.perf_counter() - started,
+        )
         starting = asyncio.create_task(_start(app, pool))
         yield
         # uvicorn has answered the requests in flight by now.
         starting.cancel()
         await asyncio.to_thread(pool.shutdown)
 
-    app = FastAPI(
+    # The documentation's scripts and styles come from the package, not a CDN.
+    app = FastAPIOffline(
         title="music-emotion",
         version=__version__,
         summary="Valence and arousal of a song, from its audio.",
@@ -62,14 +75,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = pool
     app.state.metrics = Metrics()
     problems.install(app)
-    for module in (emotion, health, models, metrics):
+    for module in (emotion, health, models, metrics, web, problem_pages):
         app.include_router(module.router)
     # Each add wraps the app so far: metrics see every answer, and the early refusals
     # (413, 401 and 503 past capacity, all before the body is read) carry CORS headers.
     app.add_middleware(LoadShedding, pool=pool)
     if settings.api_key is not None:
         app.add_middleware(RequireApiKey, key=settings.api_key.get_secret_value())
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(
+        BodySizeLimit,
+        max_upload_bytes=settings.max_upload_bytes,
+        max_batch_bytes=settings.max_batch_bytes,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -84,6 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 async def _start(app: FastAPI, pool: AnalysisPool) -> None:
     """Start the analysis processes, then publish readiness."""
+    started = time.perf_counter()
+    logger.info(
+        "starting %d analysis processes; until they are warm, /v2/health/ready answers 503",
+        pool.size,
+    )
     try:
         await pool.start()
     except Exception:
@@ -92,3 +114,6 @@ async def _start(app: FastAPI, pool: AnalysisPool) -> None:
         app.state.failed = True
         return
     app.state.warmed.set()
+    logger.info(
+        "ready: %d analysis processes warm in %.1f s", pool.size, time.perf_counter() - started
+    )

@@ -1,7 +1,12 @@
-"""RFC 9457 problem details: every error the API returns is ``application/problem+json``."""
+"""RFC 9457 problem details: every error the API returns is ``application/problem+json``.
+
+The vocabulary itself (each problem type, and the problem of an exception) lives in
+:mod:`app.problems`; this module turns it into HTTP answers and OpenAPI entries.
+"""
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -10,73 +15,26 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from app.api.workers import AnalysisTimeoutError, WorkerCrashedError
-from app.errors import (
-    AudioTooShortError,
-    EmptyInputError,
-    InputTooLargeError,
-    MusicEmotionError,
-    SilentAudioError,
-    UndecodableAudioError,
+from app.errors import AnalysisTimeoutError, MusicEmotionError, WorkerCrashedError
+from app.problems import (
+    PROBLEM_TYPES,
+    SLUG_OF_STATUS,
+    ProblemDetail,
+    ProblemError,
+    problem,
+    problem_of,
 )
 
 MEDIA_TYPE = "application/problem+json"
 
-STATUS_OF: dict[type[Exception], tuple[int, str]] = {
-    EmptyInputError: (400, "empty-file"),
-    InputTooLargeError: (413, "file-too-large"),
-    UndecodableAudioError: (415, "unsupported-audio"),
-    AudioTooShortError: (422, "audio-too-short"),
-    SilentAudioError: (422, "silent-audio"),
-    WorkerCrashedError: (500, "analysis-crashed"),
-    AnalysisTimeoutError: (504, "analysis-timeout"),
-}
-"""HTTP status and problem slug of each error an analysis can end with."""
-
-
-DESCRIPTIONS = {
-    400: ("The upload is empty.", "empty-file", "the file is empty"),
-    401: ("The API key is missing or wrong.", None, "a valid X-API-Key header is required"),
-    404: ("No such model.", None, "no model named 'x'; this service runs 'music-emotion'"),
-    413: (
-        "The upload is larger than the limit.",
-        "file-too-large",
-        "the file exceeds 50000000 bytes",
-    ),
-    415: (
-        "The upload is not audio in a supported format.",
-        "unsupported-audio",
-        "the file is not audio in a supported format",
-    ),
-    422: (
-        "The request is malformed, or the audio is too short or silent.",
-        "audio-too-short",
-        "the audio lasts 0.40 s; at least 1 s is needed",
-    ),
-    500: (
-        "The analysis process crashed; a new one takes the next request.",
-        "analysis-crashed",
-        "the analysis process stopped",
-    ),
-    503: (
-        "The model is still loading, or the service is at capacity (see Retry-After).",
-        "at-capacity",
-        "the service is at capacity; retry shortly",
-    ),
-    504: (
-        "The analysis took longer than the time limit.",
-        "analysis-timeout",
-        "the analysis took longer than 60 s",
-    ),
-}
-"""Per status: what it means, and the slug and detail of an example, for the OpenAPI document."""
+logger = logging.getLogger("music_emotion")
 
 
 class Problem(BaseModel):
-    """A problem detail object (RFC 9457)."""
+    """A problem detail object (RFC 9457); ``type`` resolves to a page about the problem."""
 
-    type: str = Field("about:blank", examples=["/problems/unsupported-audio"])
-    title: str = Field(examples=["Unsupported Media Type"])
+    type: str = Field(examples=["/problems/unsupported-audio"])
+    title: str = Field(examples=["Unsupported audio"])
     status: int = Field(examples=[415])
     detail: str | None = Field(None, examples=["the file is not audio in a supported format"])
     instance: str | None = Field(None, examples=["/v1/emotion"])
@@ -84,16 +42,12 @@ class Problem(BaseModel):
 
 def problem_responses(*statuses: int) -> dict[int | str, dict]:
     """OpenAPI ``responses`` entries for problem answers with these statuses."""
+    schema = Problem.model_json_schema()
     entries: dict[int | str, dict] = {}
     for status in statuses:
-        description, slug, detail = DESCRIPTIONS[status]
-        example = Problem(
-            type=f"/problems/{slug}" if slug else "about:blank",
-            title=HTTPStatus(status).phrase,
-            status=status,
-            detail=detail,
-        ).model_dump(exclude_none=True)
-        schema = Problem.model_json_schema()
+        kinds = [t for t in PROBLEM_TYPES.values() if t.status == status]
+        description = "; ".join(f"[{t.title}]({t.uri}): {t.meaning}" for t in kinds)
+        example = problem(kinds[0].slug, kinds[0].example).as_dict()
         entries[status] = {
             "description": description,
             "content": {MEDIA_TYPE: {"schema": schema, "example": example}},
@@ -109,36 +63,40 @@ def problem_response(
     instance: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """A problem+json response; ``slug`` names our problem type under ``/problems/``."""
-    problem = Problem(
-        type=f"/problems/{slug}" if slug else "about:blank",
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        instance=instance,
-    )
+    """A problem+json response of type ``slug``, by default the status's generic type."""
+    slug = slug or SLUG_OF_STATUS.get(status)
+    if slug is None:
+        # A status the API never answers on purpose: RFC 9457's generic type.
+        body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+        if detail:
+            body["detail"] = detail
+        return JSONResponse(body, status, headers=headers, media_type=MEDIA_TYPE)
+    found = problem(slug, detail or PROBLEM_TYPES[slug].title)
+    return render(found, instance=instance, headers=headers)
+
+
+def render(
+    found: ProblemDetail, *, instance: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The problem+json response of ``found``."""
     return JSONResponse(
-        problem.model_dump(exclude_none=True), status, headers=headers, media_type=MEDIA_TYPE
+        found.as_dict(instance), found.status, headers=headers, media_type=MEDIA_TYPE
     )
 
 
-def problem_for(error: Exception, instance: str | None = None) -> JSONResponse:
-    """The problem response of an analysis error; 500 for anything unexpected."""
-    for cls in type(error).__mro__:
-        if cls in STATUS_OF:
-            status, slug = STATUS_OF[cls]
-            return problem_response(status, str(error), slug=slug, instance=instance)
-    return problem_response(500, "internal error", instance=instance)
+def problem_for(error: BaseException, instance: str | None = None) -> JSONResponse:
+    """The problem response of an error; 500 for anything unexpected."""
+    return render(problem_of(error), instance=instance, headers=getattr(error, "headers", None))
 
 
 def install(app: FastAPI) -> None:
     """Route every error through problem+json."""
 
-    async def analysis_error(request: Request, error: Exception) -> JSONResponse:
+    async def known_error(request: Request, error: Exception) -> JSONResponse:
         return problem_for(error, request.url.path)
 
-    for error_class in (MusicEmotionError, WorkerCrashedError, AnalysisTimeoutError):
-        app.add_exception_handler(error_class, analysis_error)
+    for error_class in (MusicEmotionError, WorkerCrashedError, AnalysisTimeoutError, ProblemError):
+        app.add_exception_handler(error_class, known_error)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -155,4 +113,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s", request.url.path)
         return problem_response(500, "internal error", instance=request.url.path)

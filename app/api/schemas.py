@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from app.analysis import Emotion, Quadrant
 from app.api.problems import Problem
+from app.summary import feature_summary, rounded
 
 
 class ModelInfo(BaseModel):
@@ -57,8 +58,23 @@ class Segment(BaseModel):
     arousal: float = Field(ge=-1, le=1)
 
 
+class Moods(BaseModel):
+    """The nine GEMS categories' shares of the song (Zentner et al. 2008), summing to 1:
+    what share of listeners would name each feeling, as learnt from Emotify."""
+
+    amazement: float = Field(ge=0, le=1, examples=[0.08])
+    solemnity: float = Field(ge=0, le=1, examples=[0.05])
+    tenderness: float = Field(ge=0, le=1, examples=[0.09])
+    nostalgia: float = Field(ge=0, le=1, examples=[0.1])
+    calmness: float = Field(ge=0, le=1, examples=[0.07])
+    power: float = Field(ge=0, le=1, examples=[0.17])
+    joyful_activation: float = Field(ge=0, le=1, examples=[0.27])
+    tension: float = Field(ge=0, le=1, examples=[0.12])
+    sadness: float = Field(ge=0, le=1, examples=[0.05])
+
+
 class EmotionResult(BaseModel):
-    """A song's emotion on Russell's circumplex."""
+    """A song's emotion on Russell's circumplex; every number rounded to 4 decimals."""
 
     valence: float = Field(ge=-1, le=1, description="Negative to positive; 0 is neutral.")
     arousal: float = Field(ge=-1, le=1, description="Calm to energetic; 0 is neutral.")
@@ -69,13 +85,26 @@ class EmotionResult(BaseModel):
     model: ModelInfo
     features: FeatureSummary | None = None
     timeline: list[Segment] | None = None
+    moods: Moods | None = Field(
+        None, description="The GEMS shares, when asked for and the model has a mood head."
+    )
+
+    # No return annotation: the answer's JSON schema stays this model's own.
+    @model_serializer(mode="wrap")
+    def _rounded(self, handler: SerializerFunctionWrapHandler):
+        return rounded(handler(self))
 
     @classmethod
     def of(
-        cls, emotion: Emotion, model: ModelInfo, *, features: bool, timeline: bool
+        cls,
+        emotion: Emotion,
+        model: ModelInfo,
+        *,
+        features: bool,
+        timeline: bool,
+        moods: bool = False,
     ) -> EmotionResult:
         """Build the response for ``emotion``, with the optional parts requested."""
-        f = emotion.features
         return cls(
             valence=emotion.valence,
             arousal=emotion.arousal,
@@ -84,17 +113,9 @@ class EmotionResult(BaseModel):
             duration_s=emotion.duration_s,
             truncated=emotion.truncated,
             model=model,
-            features=FeatureSummary(
-                tempo_bpm=f.tempo_bpm,
-                loudness_lufs=f.loudness_lufs,
-                zero_crossings_per_s=f.zero_crossings_per_s,
-                spectral_centroid_mean_hz=float(f.spectral_centroid.mean()),
-                spectral_rolloff_mean_hz=float(f.spectral_rolloff.mean()),
-                timbre=TimbreSummary(**asdict(f.timbre)),
-            )
-            if features
-            else None,
+            features=FeatureSummary(**feature_summary(emotion.features)) if features else None,
             timeline=[Segment(**asdict(s)) for s in emotion.timeline] if timeline else None,
+            moods=Moods(**emotion.moods) if moods and emotion.moods is not None else None,
         )
 
 
@@ -144,8 +165,20 @@ EMOTION_EXAMPLE = {
         {"start_s": 10.0, "end_s": 30.0, "valence": 0.44, "arousal": 0.31},
         {"start_s": 15.0, "end_s": 35.0, "valence": 0.45, "arousal": 0.33},
     ],
+    "moods": {
+        "amazement": 0.08,
+        "solemnity": 0.05,
+        "tenderness": 0.09,
+        "nostalgia": 0.1,
+        "calmness": 0.07,
+        "power": 0.17,
+        "joyful_activation": 0.27,
+        "tension": 0.12,
+        "sadness": 0.05,
+    },
 }
-"""A ``POST /v1/emotion?features=true&timeline=true`` answer, for the OpenAPI document."""
+"""A ``POST /v1/emotion?features=true&timeline=true&moods=true`` answer, for the OpenAPI
+document."""
 
 BATCH_EXAMPLE = {
     "items": [
@@ -168,7 +201,7 @@ BATCH_EXAMPLE = {
             "filename": "notes.txt",
             "error": {
                 "type": "/problems/unsupported-audio",
-                "title": "Unsupported Media Type",
+                "title": "Unsupported audio",
                 "status": 415,
                 "detail": "the file is not audio in a supported format",
             },

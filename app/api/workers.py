@@ -10,30 +10,27 @@ and a fresh process takes the child's place for the next request.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
+import os
 import signal
+import time
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import MusicEmotionError
+from app.errors import AnalysisTimeoutError, MusicEmotionError, WorkerCrashedError
 
 if TYPE_CHECKING:
-    from app.analysis import Emotion
+    from app.analysis import Analyzer, Emotion
+
+logger = logging.getLogger("music_emotion")
 
 START_TIMEOUT_S = 300.0
 """Longest wait for a new process to load the model and warm up."""
 
 STOP_TIMEOUT_S = 10.0
 """Longest wait for an idle process to exit at shutdown before it is killed."""
-
-
-class WorkerCrashedError(Exception):
-    """The analysis process died during the analysis."""
-
-
-class AnalysisTimeoutError(Exception):
-    """The analysis ran past the time limit; its process was killed."""
 
 
 class AnalysisWorker:
@@ -44,6 +41,10 @@ class AnalysisWorker:
 
     def __init__(self, model_path: Path, max_duration_s: float) -> None:
         self._args = (str(model_path), max_duration_s)
+        # One analysis per core: thread pools inside an analysis process fight the other
+        # processes' for the cores (six times slower per file on two busy cores). The
+        # spawned child inherits the environment; this process has its pools already.
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
         # spawn, not fork: the HTTP process runs threads and an event loop.
         self._context = multiprocessing.get_context("spawn")
         self._start()
@@ -64,8 +65,17 @@ class AnalysisWorker:
         if self._wait(timeout_s) != "reply":
             self._restart()
             raise WorkerCrashedError("the analysis process failed to start")
-        self._receive()
+        _, start_up = self._receive()
         self._ready = True
+        logger.info(
+            "analysis process %d ready: model loaded in %.1f s, warmed up in %.1f s (%s)",
+            self.process.pid,
+            start_up["model_s"],
+            start_up["warm_up_s"],
+            f"numba compiled {start_up['compiled']} functions into its cache"
+            if start_up["compiled"]
+            else "numba kernels loaded from its cache",
+        )
 
     def analyse(self, data: bytes, timeout_s: float) -> Emotion:
         """The emotion of ``data``; raises what the analysis raised."""
@@ -130,9 +140,18 @@ def _serve(conn: Connection, model_path: str, max_duration_s: float) -> None:
     # once the analyses in flight are answered.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from app.analysis import Analyzer
+    from app.settings import Settings
 
-    analyzer = Analyzer(Path(model_path), max_duration_s=max_duration_s)
-    conn.send(("ready", None))
+    # The child reads the service's environment (inherited) for the descriptors' budget.
+    budget_s = Settings().descriptor_budget_s
+    started = time.perf_counter()
+    analyzer = Analyzer(
+        Path(model_path), max_duration_s=max_duration_s, descriptor_budget_s=budget_s, warm_up=False
+    )
+    loaded = time.perf_counter()
+    compiled = _warm_up(analyzer)
+    start_up = {"model_s": loaded - started, "warm_up_s": time.perf_counter() - loaded}
+    conn.send(("ready", {**start_up, "compiled": compiled}))
     while True:
         try:
             data = conn.recv()
@@ -150,3 +169,17 @@ def _serve(conn: Connection, model_path: str, max_duration_s: float) -> None:
             conn.send(reply)
         except OSError:  # the parent is gone
             return
+
+
+def _warm_up(analyzer: Analyzer) -> int:
+    """Warm ``analyzer`` up; returns how many of its functions numba had to compile (none
+    once they are in numba's on-disk cache, which later starts load in seconds)."""
+    from numba.core import event
+
+    with event.install_recorder("numba:compile") as recorder:
+        analyzer.warm_up()
+    return sum(
+        1
+        for _, e in recorder.buffer
+        if e.is_start and not e.data["dispatcher"].py_func.__module__.startswith("numba.")
+    )

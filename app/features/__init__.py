@@ -2,7 +2,9 @@
 
 :func:`extract` turns decoded samples into a :class:`Features` record: song-level
 scalars (tempo, loudness, zero crossings, eight timbral descriptors) and 0.1-s time
-steps of spectral centroid, rolloff, MFCC and chroma over the whole analysed audio.
+steps of spectral centroid, rolloff, MFCC and chroma over the whole analysed audio. The
+tempo and the timbral descriptors read a bounded sample of a long song
+(:mod:`app.features.budget`).
 :mod:`app.features.windows` cuts those steps into the network's 200-step windows.
 """
 
@@ -14,6 +16,7 @@ from itertools import pairwise
 import numpy as np
 
 from app.errors import SilentAudioError
+from app.features.budget import descriptor_spans
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE, FeatureConfig
 from app.features.loudness import SILENCE_LUFS, integrated_loudness
 from app.features.spectral import spectral_features
@@ -26,9 +29,9 @@ __all__ = ["DEFAULT_CONFIG", "SAMPLE_RATE", "FeatureConfig", "Features", "Timbre
 TIMBRE_CHUNK_S = 60.0
 """Longest stretch the timbral models see at once.
 
-The reference package analyses whole (short) files; a long song is cut into equal
+The reference package analyses whole (short) files; a longer stretch is cut into equal
 chunks of at most this length and their descriptors averaged, weighted by duration,
-so that memory stays bounded whatever the song's length."""
+so that memory stays bounded whatever the budget."""
 
 
 @dataclass(frozen=True)
@@ -102,13 +105,14 @@ def extract(
     if mono_loudness is None:
         measured_on_mono = samples.shape[0] == 1 and loudness_lufs is None
         mono_loudness = loudness if measured_on_mono else integrated_loudness(mono, sr)
-    spectral = spectral_features(mono, config)
+    spans = descriptor_spans(mono.shape[0], config)
+    spectral = spectral_features(mono, config, tempo_spans=spans)
     return Features(
         duration_s=mono.shape[0] / sr,
         tempo_bpm=spectral.tempo_bpm,
         loudness_lufs=loudness,
         zero_crossings_per_s=zero_crossings_per_s(mono, sr),
-        timbre=song_timbre(mono, sr, mono_loudness),
+        timbre=song_timbre(mono, sr, mono_loudness, spans),
         spectral_centroid=spectral.spectral_centroid,
         spectral_rolloff=spectral.spectral_rolloff,
         mfcc=spectral.mfcc,
@@ -116,25 +120,42 @@ def extract(
     )
 
 
-def song_timbre(mono: np.ndarray, sr: int, loudness_lufs: float) -> Timbre:
-    """Timbral descriptors of a song, chunk by chunk (see :data:`TIMBRE_CHUNK_S`).
+def song_timbre(
+    mono: np.ndarray,
+    sr: int,
+    loudness_lufs: float,
+    spans: list[tuple[int, int]] | None = None,
+) -> Timbre:
+    """Timbral descriptors of the ``spans`` (sample ranges; the whole song if None) of a
+    song, chunk by chunk (see :data:`TIMBRE_CHUNK_S`), averaged weighted by duration.
 
-    Silent chunks (nothing above -70 LUFS) have no timbre and are left out.
+    ``loudness_lufs`` is the whole song's; each chunk of a longer stretch is normalised by
+    its own. Silent chunks (nothing above -70 LUFS) have no timbre and are left out; should
+    every excerpt of a sampled song be silent, the whole song is read instead.
     """
-    n_chunks = int(np.ceil(mono.shape[0] / (TIMBRE_CHUNK_S * sr)))
-    if n_chunks <= 1:
+    whole = _chunks(0, mono.shape[0], sr)
+    chunks = [chunk for span in spans or [(0, mono.shape[0])] for chunk in _chunks(*span, sr)]
+    if chunks == [(0, mono.shape[0])]:
         return timbral_descriptors(mono, sr, loudness_lufs=loudness_lufs)
-    bounds = np.linspace(0, mono.shape[0], n_chunks + 1).astype(int)
     parts, weights = [], []
-    for start, stop in pairwise(bounds):
+    for start, stop in chunks:
         chunk = mono[start:stop]
         chunk_loudness = integrated_loudness(chunk, sr)
         if chunk_loudness > SILENCE_LUFS:
             parts.append(timbral_descriptors(chunk, sr, loudness_lufs=chunk_loudness))
             weights.append(stop - start)
+    if not parts and chunks != whole:
+        return song_timbre(mono, sr, loudness_lufs)
     return Timbre(
         **{
             f.name: float(np.average([getattr(p, f.name) for p in parts], weights=weights))
             for f in fields(Timbre)
         }
     )
+
+
+def _chunks(start: int, stop: int, sr: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` cut into equal chunks of at most :data:`TIMBRE_CHUNK_S`."""
+    n_chunks = max(1, int(np.ceil((stop - start) / (TIMBRE_CHUNK_S * sr))))
+    bounds = np.linspace(start, stop, n_chunks + 1).astype(int)
+    return [(int(a), int(b)) for a, b in pairwise(bounds)]

@@ -14,6 +14,12 @@ class FeatureConfig:
     samples; ``frames_per_step`` consecutive frames are averaged into one time step,
     and ``n_steps`` steps form one analysis window (20 s with the defaults). Windows
     start every ``window_hop_s`` seconds.
+
+    The song-level descriptors (the timbral models and the tempo) read at most
+    ``descriptor_budget_s`` seconds of a song: a longer song is sampled by
+    ``descriptor_excerpts`` evenly spaced excerpts that share the budget (see
+    :func:`app.features.budget.descriptor_spans`), so its cost is bounded. The frame-level
+    features and the loudness cover every analysed second.
     """
 
     sample_rate: int = SAMPLE_RATE
@@ -27,6 +33,11 @@ class FeatureConfig:
     rolloff_percent: float = 0.85
     chroma_tuning: float = 0.0
     """Chroma assumes A440 tuning (librosa estimates it per song, at 10x the cost of chroma)."""
+    descriptor_budget_s: float = 61.0
+    """Seconds of a song the song-level descriptors read: a one-minute clip (60.03 s once
+    decoded, as in the training sets) is read whole."""
+    descriptor_excerpts: int = 3
+    """Excerpts a longer song is sampled by (20.3 s each with the default budget)."""
 
     @property
     def step_s(self) -> float:

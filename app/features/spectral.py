@@ -64,8 +64,13 @@ def _filterbanks(config: FeatureConfig) -> tuple[np.ndarray, np.ndarray, np.ndar
     )
 
 
-def spectral_features(y: np.ndarray, config: FeatureConfig) -> SpectralFeatures:
+def spectral_features(
+    y: np.ndarray, config: FeatureConfig, tempo_spans: list[tuple[int, int]] | None = None
+) -> SpectralFeatures:
     """Compute the spectral features of mono samples ``y`` at ``config.sample_rate``.
+
+    The tempo reads the frames centred in ``tempo_spans`` (sample ranges; all frames if
+    None), the other features every frame.
 
     Examples
     --------
@@ -97,13 +102,28 @@ def spectral_features(y: np.ndarray, config: FeatureConfig) -> SpectralFeatures:
         spectral_rolloff=rolloffs,
         mfcc=librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc),
         chroma=librosa.util.normalize(chroma.T, norm=np.inf, axis=0),
-        tempo_bpm=tempo(onset_envelope, sr, hop),
+        tempo_bpm=tempo(onset_envelope, sr, hop, _frame_ranges(tempo_spans, hop, total)),
     )
     return pool_steps(steps, config.frames_per_step)
 
 
-def tempo(onset_envelope: np.ndarray, sr: int, hop_length: int) -> float:
-    """``librosa.feature.tempo`` of an onset envelope, in bounded memory.
+def _frame_ranges(
+    spans: list[tuple[int, int]] | None, hop: int, total: int
+) -> list[tuple[int, int]] | None:
+    """The frames (of ``total``, one every ``hop`` samples) centred in the sample ranges."""
+    if spans is None:
+        return None
+    return [(-(-start // hop), min(stop // hop + 1, total)) for start, stop in spans]
+
+
+def tempo(
+    onset_envelope: np.ndarray,
+    sr: int,
+    hop_length: int,
+    frame_ranges: list[tuple[int, int]] | None = None,
+) -> float:
+    """``librosa.feature.tempo`` of an onset envelope, in bounded memory; of the tempogram
+    columns in ``frame_ranges`` (``[first, stop)`` pairs) if given, else of all of them.
 
     librosa averages an autocorrelation tempogram (8-s windows, one per onset frame, each
     normalised to a peak of 1) over the whole song: 0.5 GB for a 10-minute song. A
@@ -122,14 +142,17 @@ def tempo(onset_envelope: np.ndarray, sr: int, hop_length: int) -> float:
     # gives the same lags 0 to win - 1.
     n_pad = scipy.fft.next_fast_len(2 * win - 1, real=True)
     total = np.zeros(n_pad // 2 + 1)
-    for first in range(0, n, TEMPO_CHUNK):
-        x = columns[first : first + TEMPO_CHUNK] * window
-        spectra = scipy.fft.rfft(x, n=n_pad, axis=1)
-        energy = np.einsum("ij,ij->i", x, x)
-        # librosa.util.normalize leaves silent columns (all zero) as they are.
-        energy[energy < np.finfo(energy.dtype).tiny] = 1.0
-        total += ((spectra.real**2 + spectra.imag**2) / energy[:, None]).sum(axis=0)
-    mean = scipy.fft.irfft(total / n, n=n_pad)[:win, None]
+    ranges = frame_ranges or [(0, n)]
+    for start, stop in ranges:
+        for first in range(start, stop, TEMPO_CHUNK):
+            x = columns[first : min(first + TEMPO_CHUNK, stop)] * window
+            spectra = scipy.fft.rfft(x, n=n_pad, axis=1)
+            energy = np.einsum("ij,ij->i", x, x)
+            # librosa.util.normalize leaves silent columns (all zero) as they are.
+            energy[energy < np.finfo(energy.dtype).tiny] = 1.0
+            total += ((spectra.real**2 + spectra.imag**2) / energy[:, None]).sum(axis=0)
+    used = sum(stop - start for start, stop in ranges)
+    mean = scipy.fft.irfft(total / used, n=n_pad)[:win, None]
     return float(librosa.feature.tempo(tg=mean, sr=sr, hop_length=hop_length, aggregate=None)[0])
 
 

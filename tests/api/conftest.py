@@ -8,11 +8,19 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from app.api.main import create_app
+from app.settings import Settings
+
+with warnings.catch_warnings():  # its advice (another package) is not ours to take
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 UPLOAD_LIMIT = 3_000_000
 """The test server's upload limit: small, so that the 413 test sends little."""
@@ -99,6 +107,23 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def in_flight(url: str) -> float:
+    """The server's gauge of requests being answered (this request to /metrics included)."""
+    for line in httpx.get(f"{url}/metrics", timeout=60).text.splitlines():
+        if line.startswith("music_emotion_in_flight_requests "):
+            return float(line.split()[1])
+    raise AssertionError("no in-flight gauge in /metrics")
+
+
+def accepts_connections(url: str) -> bool:
+    """Whether the server at ``url`` still accepts connections (not once it shuts down)."""
+    try:
+        httpx.get(f"{url}/v2/health/live", timeout=60)
+    except httpx.ConnectError:
+        return False
+    return True
+
+
 def children(pid: int) -> list[int]:
     """Process ids of the children of ``pid`` (Linux ``/proc``)."""
     found: list[int] = []
@@ -175,3 +200,12 @@ def client(server: str) -> Iterator[httpx.Client]:
     """An HTTP client bound to the running service."""
     with httpx.Client(base_url=server, timeout=60) as c:
         yield c
+
+
+def in_process(settings: Settings, headers: dict[str, str] | None = None) -> TestClient:
+    """The app in this process, without its analysis processes or model: enough for the
+    answers given before an analysis (routing, validation, limits, keys, pages, docs)."""
+    app = create_app(settings)
+    app.state.warmed.set()
+    # Not entered as a context manager: that would run the lifespan, which loads the model.
+    return TestClient(app, raise_server_exceptions=False, headers=headers)

@@ -38,9 +38,10 @@ def test_batch_answers_each_file_with_its_result_or_its_problem(client):
     assert items[3]["result"] == items[0]["result"]
 
 
-def test_batch_over_the_file_limit_is_422(client):
+def test_batch_over_the_file_count_limit_is_413(client):
     files = [("files", (f"{i}.mp3", b"x")) for i in range(17)]
-    assert_problem(client.post("/v1/emotion/batch", files=files), 422)
+    body = assert_problem(client.post("/v1/emotion/batch", files=files), 413)
+    assert body["type"] == "/problems/too-many-files"
 
 
 def test_model_metadata_follows_the_open_inference_protocol(client):
@@ -50,7 +51,7 @@ def test_model_metadata_follows_the_open_inference_protocol(client):
     inputs = {t["name"]: t for t in meta["inputs"]}
     assert set(inputs) == {"mfcc", "chroma", "spectral", "scalars"}
     assert inputs["mfcc"] == {"name": "mfcc", "datatype": "FP32", "shape": [-1, 20, 200]}
-    assert [t["name"] for t in meta["outputs"]] == ["valence", "arousal"]
+    assert [t["name"] for t in meta["outputs"]] == ["valence", "arousal", "moods"]
     assert client.get("/v2/models/music-emotion/ready").json() == {
         "name": "music-emotion",
         "ready": True,

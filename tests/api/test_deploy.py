@@ -1,5 +1,10 @@
-"""The deployment: docker-compose.yml and deploy/nginx.conf agree with the app, and the
-nginx configuration runs for real (Debian's nginx) in front of the test server."""
+"""The deployment: docker-compose.yml and deploy/nginx.conf agree with the app, the
+nginx configuration runs for real (Debian's nginx) in front of the test server, and,
+marked ``container``, compose runs the replicas behind nginx in a real Docker engine.
+
+Compose v1 (Debian's docker-compose 1.29) reads ``deploy.replicas`` only with
+``--compatibility``; Compose v2 reads it as it is.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -16,8 +22,9 @@ import pytest
 import yaml
 
 from app.api.limits import MULTIPART_OVERHEAD
-from tests.api.conftest import free_port
+from tests.api.conftest import free_port, in_flight
 from tests.audio_fixtures import encode, song
+from tests.container_engine import PATIENCE_S, address, docker, inspect
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -114,3 +121,97 @@ def test_nginx_refuses_oversized_uploads_as_problem_json(nginx):
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 413
+
+
+@pytest.fixture(scope="module")
+def compose(image: str) -> Iterator[tuple[list[str], str]]:
+    """docker-compose.yml up (compose v1 with --compatibility): its command and nginx's URL."""
+    if shutil.which("docker-compose") is None:
+        pytest.skip("docker-compose is not installed")
+    port = free_port()
+    command = ["docker-compose", "--compatibility", "--project-name", f"music-emotion-{port}"]
+    env = {**os.environ, "MUSIC_EMOTION_PUBLISHED_PORT": str(port)}
+
+    def run(*args: str) -> str:
+        result = subprocess.run(
+            [*command, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=PATIENCE_S
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    try:
+        run("up", "--detach", "--no-build")  # nginx starts once the replicas are healthy
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + PATIENCE_S
+        while not _ready(url):
+            assert time.monotonic() < deadline, "nginx did not answer"
+            time.sleep(0.5)
+        yield command, url
+    finally:
+        run("down", "--volumes", "--timeout", str(PATIENCE_S))
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/v2/health/ready", timeout=10).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _containers(compose: tuple[list[str], str], service: str) -> list[str]:
+    command, _ = compose
+    result = subprocess.run(
+        [*command, "ps", "-q", service], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return result.stdout.split()
+
+
+@pytest.mark.container
+def test_compose_runs_the_replicas_behind_nginx(compose):
+    replicas = _containers(compose, "music-emotion")
+    assert len(replicas) == COMPOSE["services"]["music-emotion"]["deploy"]["replicas"]
+    data = encode(song(5.0), 44100, "mp3")
+    response = httpx.post(f"{compose[1]}/v1/emotion", files={"file": ("a.mp3", data)}, timeout=60)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.container
+def test_a_replica_killed_in_a_burst_costs_at_most_its_requests_in_flight(compose):
+    _, url = compose
+    data = encode(song(10.0), 44100, "mp3")
+
+    def post(_: int) -> str:
+        try:
+            files = {"file": ("a.mp3", data)}
+            return str(httpx.post(f"{url}/v1/emotion", files=files, timeout=PATIENCE_S).status_code)
+        except httpx.TransportError as error:
+            return type(error).__name__
+
+    with ThreadPoolExecutor(6) as clients:
+        answers = clients.map(post, range(18))
+        # The first replica seen with requests in flight (besides this GET) is killed.
+        deadline = time.monotonic() + PATIENCE_S
+        while time.monotonic() < deadline:
+            busy = {r: in_flight(address(r)) - 1 for r in _containers(compose, "music-emotion")}
+            victim, lost_at_most = max(busy.items(), key=lambda item: item[1])
+            if lost_at_most >= 1:
+                docker("kill", victim)
+                break
+            time.sleep(0.05)
+        answers = list(answers)
+    failed = [a for a in answers if a != "200"]
+    assert len(failed) <= lost_at_most, answers
+
+
+@pytest.mark.container
+def test_compose_stop_ends_every_container_cleanly(compose):
+    # Draining the requests in flight is tests/test_container.py's; here every running
+    # container (not the replica killed above) must end with status 0.
+    command, _ = compose
+    containers = _containers(compose, "music-emotion") + _containers(compose, "nginx")
+    running = [c for c in containers if inspect(c)["State"]["Running"]]
+    assert len(running) >= 3
+    subprocess.run([*command, "stop", "--timeout", str(PATIENCE_S)], cwd=ROOT, check=True)
+    for container in running:
+        state = inspect(container)["State"]
+        assert (state["Running"], state["ExitCode"]) == (False, 0), container

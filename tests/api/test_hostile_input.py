@@ -16,6 +16,7 @@ from tests.api.conftest import (
 )
 from tests.api.corpus import corpus, long_file, pcm
 from tests.audio_fixtures import song
+from tests.damaged_audio import corpus as damaged_corpus
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,17 @@ def test_every_case_gets_a_result_or_a_clean_4xx(client, hostile_corpus):
             wrong.append(f"{name}: valence {response.json()['valence']}")
     assert not wrong, "\n".join(wrong)
     assert client.get("/v2/health/ready").status_code == 200
+
+
+def test_real_world_damage_is_analysed(client):
+    wrong = []
+    for name, (data, seconds) in damaged_corpus().items():
+        response = client.post("/v1/emotion", files={"file": ("song.mp3", data)})
+        if response.status_code != 200:
+            wrong.append(f"{name}: {response.status_code} {response.text[:200]}")
+        elif abs(response.json()["duration_s"] - seconds) > 0.03 * seconds:
+            wrong.append(f"{name}: {response.json()['duration_s']} s, not {seconds} s")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_hours_long_file_is_cut_at_the_limit_in_bounded_time_and_memory(client, server_process):

@@ -11,7 +11,9 @@ import soundfile as sf
 
 from app.features import Features, Timbre
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
+from training.datasets import Item
 from training.datasets.emotify import CATEGORIES
+from training.fit import Song, make_songs
 
 SHARED_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
@@ -90,8 +92,10 @@ def write_fourq(root: Path, n_songs: int, seconds: float = 8.0) -> Path:
                 subtype="MPEG_LAYER_III",
             )
             quadrant = f"Q{k % 4 + 1}"
+            moods = "; ".join(t.title() for t in TAGS[k % 4])
+            pquad = 0.5 + k / 32
             writer.writerow(
-                [song, f"Artist {k // 2}", f"Title {k}", quadrant, 0.75, "Calm", "Pop/Rock; Jazz"]
+                [song, f"Artist {k // 2}", f"Title {k}", quadrant, pquad, moods, "Pop/Rock; Jazz"]
             )
     return root
 
@@ -127,3 +131,37 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"the shared datasets are not at {SHARED_DATASETS}")
     return SHARED_DATASETS
+
+
+TAGS = (("joyous", "happy"), ("angry",), ("sad", "gloomy"), ("calm", "happy"))
+"""Mood tags of the synthetic 4Q songs, by quadrant."""
+
+
+@pytest.fixture(scope="session")
+def songs() -> list[Song]:
+    """28 songs of synthetic features: 12 Emotify-like, 16 4Q-like (tagged, with confidences)."""
+    rng = np.random.default_rng(0)
+    emotify = [
+        Item(
+            f"emotify/{k}",
+            None,
+            *rng.uniform(-0.5, 0.5, 2),
+            gems=tuple(rng.dirichlet(np.ones(9))),
+            genre=GENRES[k % 4],
+        )
+        for k in range(12)
+    ]
+    fourq = [
+        Item(
+            f"4q/{k}",
+            None,
+            quadrant=k % 4 + 1,
+            artist=f"a{k // 2}",
+            genre="Pop",
+            tags=TAGS[k % 4] + (("rare",) if k == 0 else ()),
+            confidence=0.5 + k / 32,
+        )
+        for k in range(16)
+    ]
+    features = [random_features(150 + 60 * (k % 6), seed=k) for k in range(28)]
+    return make_songs(emotify + fourq, features)

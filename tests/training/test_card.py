@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from app.features.config import DEFAULT_CONFIG
-from app.model import check_card
+from app.model import MOODS, check_card
 from training.card import build_card, write_card
 from training.datasets import Item
 from training.fit import TrainConfig
@@ -37,6 +37,7 @@ def test_card_passes_the_contract_check(tmp_path):
     check_card(loaded, DEFAULT_CONFIG)
     assert loaded["data"]["datasets"]["emotify"]["groups"] == {"pop": 1}
     assert loaded["evaluation"]["metrics"] == summary
-    assert [o["name"] for o in loaded["outputs"]] == ["valence", "arousal"]
+    assert [o["name"] for o in loaded["outputs"]] == ["valence", "arousal", "moods"]
+    assert loaded["outputs"][2]["labels"] == list(MOODS)
     assert loaded["data"]["datasets"]["4q"]["quadrants"] == {"Q2": 1}
     assert "means over its windows" in loaded["aggregation"]

@@ -27,12 +27,19 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
         "0.0.1",
         "--folds",
         "2",
+        "--candidates",
+        "base",
+        "tags",
+        "--inner-folds",
+        "2",
+        "--inner-splits",
+        "1",
         "--epochs",
         "2",
         "--hidden",
         "8",
         "--ensemble",
-        "1",
+        "2",
         "--cache",
         str(tmp_path / "cache"),
         "--jobs",
@@ -47,10 +54,18 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     assert card["data"]["datasets"]["emotify"]["songs"] == 8
     assert card["data"]["datasets"]["4q"]["songs"] == 8
     assert set(card["evaluation"]["metrics"]) == {"emotify", "4q"}
+    protocol = card["evaluation"]["selection_protocol"]
+    assert protocol["chosen"] in ("base", "tags") and set(protocol["scores"]) == {"base", "tags"}
+    assert len(protocol["chosen_per_outer_fold"]) == 1
+    assert len(protocol["chosen_per_outer_fold"][0]) == 2
+    assert set(protocol["seeds"]["4q"]["quadrant_accuracy"]) == {"mean", "std", "values"}
+    moods = card["evaluation"]["moods"]["metrics"]
+    assert set(moods) == {"network", "baseline_mean", "baseline_ridge"}
     out = capsys.readouterr().out
     assert "baseline_ridge" in out and "baseline_logistic" in out
     page = (folder / "card.md").read_text()
     assert "cv_emotify_scatter.png" in page and "cv_valence_arousal_plane.png" in page
+    assert "### Moods" in page and "### Selection by nested cross-validation" in page
     for png in ("cv_emotify_scatter.png", "cv_valence_arousal_plane.png"):
         assert (folder / png).read_bytes()[:4] == b"\x89PNG"
 
@@ -59,9 +74,11 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     prediction = model(clip)
     assert prediction.valence.shape == (len(clip),)
     assert np.all(np.abs(prediction.arousal) <= 1)
+    assert model.has_moods and prediction.moods.shape == (len(clip), 9)
+    assert np.allclose(prediction.moods.sum(axis=1), 1.0, atol=1e-5)
 
     # A second run reads every feature from the cache and replaces the model.
-    assert main([*args, "--epochs", "1"]) == 0
+    assert main([*args, "--epochs", "1", "--candidates", "base"]) == 0
     assert json.loads((folder / "card.json").read_text())["training"]["epochs"] == 1
 
 

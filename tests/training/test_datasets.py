@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from app.model import MOODS
 from training.datasets import DATASETS, dataset, load
 from training.datasets.emotify import CATEGORIES, WARRINER_NORMS, valence_arousal
 
@@ -71,6 +72,8 @@ def test_fourq_loader_reads_quadrants_artists_and_genres(tmp_path):
     assert [i.group for i in items] == ["artist:Artist 0"] * 2 + ["artist:Artist 1"] * 2
     assert items[0].key == "4q/MT0000000000" and items[0].genre == "Pop/Rock"
     assert items[0].valence is None and items[0].path.is_file()
+    assert items[0].tags == ("joyous", "happy") and items[1].tags == ("angry",)
+    assert (items[0].confidence, items[3].confidence) == (0.5, 0.59375)
     items[1].path.unlink()
     with pytest.raises(FileNotFoundError, match="MT0000000001"):
         load("4q", tmp_path)
@@ -78,6 +81,11 @@ def test_fourq_loader_reads_quadrants_artists_and_genres(tmp_path):
 
 def test_real_fourq_is_balanced(shared_datasets):
     items = load("4q", shared_datasets)
-    assert len(items) == 540
-    assert sorted(Counter(i.quadrant for i in items).values()) == [135] * 4
-    assert len({i.group for i in items}) > 400
+    assert len(items) == 720
+    assert sorted(Counter(i.quadrant for i in items).values()) == [180] * 4
+    assert len({i.group for i in items}) > 500
+    assert all(i.tags and 0.5 < i.confidence <= 1 for i in items)
+
+
+def test_emotify_categories_are_the_models_moods_in_the_norms_order():
+    assert CATEGORIES == MOODS == tuple(WARRINER_NORMS)

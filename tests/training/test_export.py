@@ -9,6 +9,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from app.model import MOODS
 from training.card import contract
 from training.export import (
     GRAPH_OUTPUTS,
@@ -51,9 +52,11 @@ def test_graph_has_the_contract_names_and_a_dynamic_batch(exported):
     assert [o["name"] for o in card["outputs"]] == list(GRAPH_OUTPUTS)
     for batch in (1, 5):
         feed = {k: v.numpy() for k, v in example_inputs(batch).items()}
-        valence, arousal = session.run(list(GRAPH_OUTPUTS), feed)
+        valence, arousal, moods = session.run(list(GRAPH_OUTPUTS), feed)
         assert valence.shape == arousal.shape == (batch,)
-    assert GRAPH_OUTPUTS == OUTPUT_NAMES == ("valence", "arousal")
+        assert moods.shape == (batch, len(MOODS)) and (moods >= 0).all()
+        np.testing.assert_allclose(moods.sum(axis=1), 1.0, atol=1e-5)
+    assert GRAPH_OUTPUTS == (*OUTPUT_NAMES, "moods") == ("valence", "arousal", "moods")
 
 
 def test_parity_failure_is_reported(exported):

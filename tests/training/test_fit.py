@@ -8,47 +8,25 @@ import numpy as np
 import pytest
 import torch
 
-from training.datasets import Item
 from training.fit import (
     TrainConfig,
     cross_validate,
     emotify_metrics,
     fourq_metrics,
-    make_songs,
     metrics_of,
     models_of,
+    moods_metrics,
+    predict_moods,
     predict_songs,
     quadrant_of,
     split_folds,
+    tag_vocabulary,
     to_emotify_scale,
     train_network,
 )
 from training.network import INPUT_NAMES
 
-from .conftest import GENRES, random_features
-
 TINY = TrainConfig(epochs=2, batch_size=16, hidden=8, ensemble=1)
-
-
-@pytest.fixture(scope="module")
-def songs():
-    rng = np.random.default_rng(0)
-    emotify = [
-        Item(
-            f"emotify/{k}",
-            None,
-            *rng.uniform(-0.5, 0.5, 2),
-            gems=tuple(rng.dirichlet(np.ones(9))),
-            genre=GENRES[k % 4],
-        )
-        for k in range(12)
-    ]
-    fourq = [
-        Item(f"4q/{k}", None, quadrant=k % 4 + 1, artist=f"a{k // 2}", genre="Pop")
-        for k in range(16)
-    ]
-    features = [random_features(150 + 60 * (k % 6), seed=k) for k in range(28)]
-    return make_songs(emotify + fourq, features)
 
 
 def test_songs_carry_windows_crops_and_labels(songs):
@@ -76,11 +54,12 @@ def test_song_prediction_is_the_mean_of_the_graphs_window_outputs(songs, channel
     song = songs[5]
     raw = {k: torch.from_numpy(v) for k, v in song.windows.inputs().items()}
     with torch.no_grad():
-        valence, arousal = net(*(raw[n] for n in INPUT_NAMES))
+        valence, arousal, moods = net(*(raw[n] for n in INPUT_NAMES))
     expected = [valence.mean().item(), arousal.mean().item()]
     assert predict_songs(net, [song])[0] == pytest.approx(expected, abs=1e-5)
-    gems = net.gems_shares(torch.from_numpy(song.pooled), raw["mfcc"], raw["chroma"])
-    assert torch.allclose(gems.sum(1), torch.ones(len(song.windows)), atol=1e-5)
+    shares = predict_moods(net, [song])[0]
+    assert shares == pytest.approx(moods.mean(0).numpy(), abs=1e-5)
+    assert shares.sum() == pytest.approx(1.0, abs=1e-5)
 
 
 def test_emotify_scale_map_is_increasing(songs):
@@ -132,3 +111,47 @@ def test_an_ensemble_averages_its_members(songs):
     ensemble = train_network(songs, config, seed=1)
     members = [predict_songs(m, songs[:3]) for m in ensemble.members]
     assert predict_songs(ensemble, songs[:3]) == pytest.approx(np.mean(members, axis=0))
+
+
+def test_songs_carry_tags_and_confidence(songs):
+    assert songs[12].tags == ("joyous", "happy", "rare") and songs[12].confidence == 0.5
+    assert songs[0].tags == () and songs[0].confidence == 1.0
+    assert tag_vocabulary(songs, 4) == ("happy", "joyous", "angry", "sad", "gloomy", "calm")
+    assert "rare" in tag_vocabulary(songs, 1) and tag_vocabulary(songs, 8) == ("happy",)
+
+
+def test_the_tag_head_is_trained_on_the_frequent_tags_only(songs):
+    net = train_network(songs, replace(TINY, tag_weight=1.0, min_tag_songs=4))
+    assert net.tags.out_features == 6
+    assert train_network(songs, TINY).tags is None
+
+
+def test_confidence_weights_the_sign_loss(songs):
+    base = predict_songs(train_network(songs, TINY), songs)
+    weighted = replace(TINY, confidence_power=2.0)
+    assert not np.allclose(predict_songs(train_network(songs, weighted), songs), base)
+    # Equal confidences are equal weights: the same training as without weighting.
+    sure = [replace(s, confidence=1.0) for s in songs]
+    assert np.allclose(predict_songs(train_network(sure, weighted), songs), base, atol=1e-6)
+
+
+def test_mood_metrics_of_known_shares():
+    truth = np.array([[0.7, 0.2, 0.1] + [0.0] * 6, [0.1, 0.6, 0.3] + [0.0] * 6])
+    truth = np.vstack([truth, truth[::-1] * 0.5 + 0.5 / 9])
+    result = moods_metrics(truth, truth)
+    assert result["amazement_r"] == pytest.approx(1.0) and result["top_agreement"] == 1.0
+    swapped = truth[:, [1, 0, *range(2, 9)]]
+    assert moods_metrics(truth, swapped)["top_agreement"] == 0.0
+    assert moods_metrics(truth, np.full_like(truth, 1 / 9))["sadness_r"] is None
+
+
+def test_cross_validation_scores_the_moods_against_baselines(songs):
+    cv = cross_validate(songs, 2, TINY, seed=0)
+    summary = cv.mood_summary()
+    assert set(summary) == {"network", "baseline_mean", "baseline_ridge"}
+    assert np.isfinite(summary["network"]["tension_r"]["mean"])
+    assert 0 <= summary["baseline_mean"]["top_agreement"]["mean"] <= 1
+    assert summary["baseline_mean"]["calmness_r"]["mean"] is None
+    for shares in cv.moods.values():
+        assert shares.shape == (12, 9) and np.allclose(shares.sum(axis=1), 1.0)
+    assert cv.configs == [TINY, TINY]

@@ -22,11 +22,18 @@ def test_outputs_are_one_value_per_window_in_range():
     w = windows(random_features(600, seed=1))
     inputs = {k: torch.from_numpy(v) for k, v in w.inputs().items()}
     net = fitted_net()
-    valence, arousal = net(*(inputs[n] for n in INPUT_NAMES))
+    valence, arousal, moods = net(*(inputs[n] for n in INPUT_NAMES))
     assert valence.shape == arousal.shape == (len(w),)
     assert torch.all(valence.abs() <= 1) and torch.all(arousal.abs() <= 1)
-    gems = net.gems_shares(torch.from_numpy(net.pool(w.inputs())))
-    assert gems.shape == (len(w), 9) and torch.allclose(gems.sum(1), torch.ones(len(w)))
+    assert moods.shape == (len(w), 9) and torch.allclose(moods.sum(1), torch.ones(len(w)))
+    assert net.tags is None and net.head(net.pooling(*inputs.values())).tags is None
+
+
+def test_a_tag_head_gives_one_logit_per_tag():
+    net = EmotionNet(n_tags=5)
+    net.fit_standardization({k: v.numpy() for k, v in example_inputs(16).items()})
+    heads = net.head(net.pooling(*example_inputs(3).values()))
+    assert heads.tags.shape == (3, 5) and heads.gems.shape == (3, 9)
 
 
 def test_input_shapes_follow_the_feature_config():
@@ -76,8 +83,8 @@ def test_constant_and_infinite_inputs_stay_finite():
     scalars = torch.from_numpy(inputs["scalars"]).clone()
     scalars[0, SCALAR_NAMES.index("loudness_lufs")] = -np.inf
     raw = {k: torch.from_numpy(v) for k, v in inputs.items()} | {"scalars": scalars}
-    valence, arousal = net(*(raw[n] for n in INPUT_NAMES))
-    assert torch.isfinite(valence).all() and torch.isfinite(arousal).all()
+    for output in net(*(raw[n] for n in INPUT_NAMES)):
+        assert torch.isfinite(output).all()
 
 
 def test_a_window_does_not_depend_on_the_rest_of_the_batch():
@@ -100,7 +107,7 @@ def test_convolutional_branches_read_the_images_and_are_key_invariant():
             branch.conv_gain.fill_(1.0)  # trained gains are nonzero; 0 would hide the images
     net.eval()
     raw = {k: torch.from_numpy(v) for k, v in inputs.items()}
-    valence, _ = net(*(raw[n] for n in INPUT_NAMES))
+    valence, *_ = net(*(raw[n] for n in INPUT_NAMES))
     # The images reach the outputs beyond their pooled statistics...
     shuffled = raw["mfcc"][..., torch.randperm(raw["mfcc"].shape[-1])]
     pooled = net.pooling(*(raw[n] for n in INPUT_NAMES))

@@ -43,6 +43,11 @@ class Item:
     split : str or None
         A predefined split where the dataset has one (emoMusic: "development" or
         "evaluation", the MediaEval 2013 split).
+    tags : tuple of str or None
+        Free mood tags where the dataset has them (4Q: AllMusic's, lower case).
+    confidence : float or None
+        How sure the label is, in [0, 1] (4Q: ``PQuad``, the share of the song's mood
+        tags that agree with its quadrant).
     """
 
     key: str
@@ -54,6 +59,8 @@ class Item:
     artist: str | None = None
     genre: str | None = None
     split: str | None = None
+    tags: tuple[str, ...] | None = None
+    confidence: float | None = None
 
     @property
     def group(self) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.model import MOODS
 from training.datasets import Item
 
 WARRINER_NORMS: dict[str, tuple[float, float]] = {
@@ -29,7 +30,8 @@ WARRINER_NORMS: dict[str, tuple[float, float]] = {
 }
 """(valence, arousal) norms on the 1-9 scale of each GEMS category's word."""
 
-CATEGORIES: tuple[str, ...] = tuple(WARRINER_NORMS)
+CATEGORIES: tuple[str, ...] = MOODS
+"""The nine categories in the order of the model's ``moods`` output (the norms' order)."""
 
 CITATION = (
     "Aljanaki, Wiering & Veltkamp, 'Studying emotion induced by music through a "

@@ -2,8 +2,9 @@
 
 The folder is ``4q/`` under the shared datasets root (a module name cannot start with a
 digit, hence ``fourq``). ``metadata.csv`` gives each song's quadrant (from its AllMusic
-mood tags), artist and genres (the first listed is kept as
-the coarse genre); the audio is ``audio/<Song>.mp3``.
+mood tags), artist and genres (the first listed is kept as the coarse genre), the mood
+tags themselves (``MoodsStrSplit``, else ``MoodsStr``) and ``PQuad``, the share of those
+tags that agree with the quadrant; the audio is ``audio/<Song>.mp3``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ def load(root: Path) -> list[Item]:
                     quadrant=int(quadrant[1]),
                     artist=row.get("Artist", "").strip() or None,
                     genre=(row.get("GenresStr") or "").split(";")[0].strip() or None,
+                    tags=_tags(row.get("MoodsStrSplit") or row.get("MoodsStr") or ""),
+                    confidence=float(row["PQuad"]) if row.get("PQuad") else None,
                 )
             )
     return items
+
+
+def _tags(text: str) -> tuple[str, ...]:
+    """The distinct ``;``-separated tags of ``text``, lower case, in order."""
+    return tuple(dict.fromkeys(t.strip().lower() for t in text.split(";") if t.strip()))

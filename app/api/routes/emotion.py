@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Query, Request, Security, UploadFile
+from fastapi import APIRouter, File, Query, Request, Security, UploadFile
 
 from app.analysis import Emotion
 from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header
-from app.api.problems import Problem, problem_for, problem_responses
+from app.api.limits import file_too_large
+from app.api.problems import Problem, problem_responses
 from app.api.schemas import (
     BATCH_EXAMPLE,
     EMOTION_EXAMPLE,
@@ -20,6 +21,7 @@ from app.api.schemas import (
 from app.api.workers import AnalysisWorker
 from app.errors import InputTooLargeError
 from app.model import EmotionModel
+from app.problems import ProblemError, problem_of
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1/emotion", tags=["emotion"], dependencies=[Security(api_key_header)])
@@ -34,19 +36,27 @@ FeaturesQuery = Annotated[
     ),
 ]
 TimelineQuery = Annotated[bool, Query(description="Add the emotion of each 20-s window.")]
+MoodsQuery = Annotated[
+    bool,
+    Query(
+        description="Add the nine GEMS mood shares (summing to 1), if the model has a mood head."
+    ),
+]
 
 
 def _analyse(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> Emotion:
     """Send one upload to an analysis process (runs on a pool thread: it blocks)."""
     if upload.size is not None and upload.size > settings.max_upload_bytes:
-        raise InputTooLargeError(f"the file exceeds {settings.max_upload_bytes} bytes")
+        raise InputTooLargeError(file_too_large(settings.max_upload_bytes))
     upload.file.seek(0)
     return worker.analyse(upload.file.read(), settings.analysis_timeout_s)
 
 
-def _result(emotion: Emotion, model: EmotionModel, features: bool, timeline: bool) -> EmotionResult:
+def _result(
+    emotion: Emotion, model: EmotionModel, features: bool, timeline: bool, moods: bool
+) -> EmotionResult:
     info = ModelInfo(name=model.name, version=model.version)
-    return EmotionResult.of(emotion, info, features=features, timeline=timeline)
+    return EmotionResult.of(emotion, info, features=features, timeline=timeline, moods=moods)
 
 
 @router.post(
@@ -65,6 +75,7 @@ async def predict_emotion(
     ],
     features: FeaturesQuery = False,
     timeline: TimelineQuery = False,
+    moods: MoodsQuery = False,
 ) -> EmotionResult:
     """Valence, arousal and quadrant of one song, averaged over its 20-s windows.
 
@@ -72,7 +83,7 @@ async def predict_emotion(
     """
     emotion = await pool.run(lambda worker: _analyse(worker, file, settings))
     request.app.state.metrics.observe_stages(emotion.timings_s)
-    return _result(emotion, model, features, timeline)
+    return _result(emotion, model, features, timeline, moods)
 
 
 @router.post(
@@ -89,15 +100,21 @@ async def predict_emotions(
     files: Annotated[list[UploadFile], File(description="Audio files, in any supported format.")],
     features: FeaturesQuery = False,
     timeline: TimelineQuery = False,
+    moods: MoodsQuery = False,
 ) -> BatchResult:
     """Several songs in one request, each answered with its result or its own problem.
 
-    A batch holds at most `MUSIC_EMOTION_MAX_BATCH_FILES` files (16 by default). It
-    takes one place in the analysis pool and its files are analysed one after another;
-    send parallel requests for parallelism.
+    A batch holds at most `MUSIC_EMOTION_MAX_BATCH_FILES` files and
+    `MUSIC_EMOTION_MAX_BATCH_BYTES` bytes in all (else 413), each file at most
+    `MUSIC_EMOTION_MAX_UPLOAD_BYTES` (else that file's own 413). It takes one place in the
+    analysis pool and its files are analysed one after another; send parallel requests
+    for parallelism.
     """
     if len(files) > settings.max_batch_files:
-        raise HTTPException(422, f"a batch holds at most {settings.max_batch_files} files")
+        raise ProblemError(
+            "too-many-files",
+            f"a batch holds at most {settings.max_batch_files} files; this one holds {len(files)}",
+        )
 
     def analyse_all(worker: AnalysisWorker) -> list[BatchItem]:
         items = []
@@ -105,11 +122,11 @@ async def predict_emotions(
             try:
                 emotion = _analyse(worker, upload, settings)
             except Exception as error:  # each file gets its own problem, 500 if unexpected
-                problem = Problem.model_validate_json(problem_for(error).body)
+                problem = Problem(**problem_of(error).as_dict())
                 items.append(BatchItem(filename=upload.filename, error=problem))
                 continue
             request.app.state.metrics.observe_stages(emotion.timings_s)
-            result = _result(emotion, model, features, timeline)
+            result = _result(emotion, model, features, timeline, moods)
             items.append(BatchItem(filename=upload.filename, result=result))
         return items
 

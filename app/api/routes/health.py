@@ -27,7 +27,7 @@ class Health(BaseModel):
 async def live(request: Request) -> Health | JSONResponse:
     """The process is up and answering; 503 if its analysis processes failed to start."""
     if request.app.state.failed:
-        return problem_response(503, "the analysis processes failed to start")
+        return problem_response(503, "the analysis processes failed to start", slug="start-failed")
     return Health(live=True)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from app.api.deps import ModelDep, check_ready
 from app.api.problems import problem_responses
+from app.problems import ProblemError
 
 router = APIRouter(prefix="/v2/models", tags=["models"])
 
@@ -51,7 +52,8 @@ def _tensors(entries: list[dict]) -> list[TensorMetadata]:
 
 def _check_name(name: str, model: ModelDep) -> None:
     if name != model.name:
-        raise HTTPException(404, f"no model named {name!r}; this service runs {model.name!r}")
+        detail = f"no model named {name!r}; this service runs {model.name!r}"
+        raise ProblemError("unknown-model", detail)
 
 
 @router.get("/{name}", response_model=ModelMetadata, responses=problem_responses(404))

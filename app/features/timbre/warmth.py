@@ -6,7 +6,10 @@ Pearce, University of Surrey).
 Known deviations: the linear fit of the high-frequency decay is closed-form least squares
 instead of scikit-learn's (same R²); a note whose spectrum has no contrasted peak, where the
 reference fails, takes its strongest bin as the fundamental. The onset strength comes from
-:func:`.prepare.half_rate` audio (see :func:`.envelope.onset_strength`).
+:func:`.prepare.half_rate` audio (see :func:`.envelope.onset_strength`). The note features
+are averaged over every other note (:data:`NOTE_STRIDE`) and the loudness terms over every
+sixth window (:data:`.loudness_model.WINDOW_STRIDE`): over the reference clips, warmth moves
+by 0.29 points on average (at most 1.44) from the whole computation.
 """
 
 from functools import lru_cache
@@ -36,6 +39,10 @@ _HIGH_REGION = bark_weights(80, 240)
 
 NPERSEG = 4096
 """Onsets that walk back to within this many samples of the start become sample 0."""
+
+NOTE_STRIDE = 2
+"""Only every this many-th note's spectrum is analysed (the reference analyses every note):
+the note features are averaged over the notes, and each note costs 8192-point transforms."""
 
 
 def note_spectrum(
@@ -94,6 +101,8 @@ def warmth(
 
     rms, low_ratio, centroid, decay_score = [], [], [], []
     for i, onset in enumerate(onsets):
+        if i % NOTE_STRIDE:
+            continue
         segment = audio[onset : None if onset == onsets[-1] else onsets[i + 1]]
         rms.append(np.sqrt(np.mean(segment * segment)))
         freq, spec = note_spectrum(segment, fs, max_fft_frame_size)

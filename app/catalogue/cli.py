@@ -1,0 +1,174 @@
+"""music-emotion catalogue: score every audio file of a library into a Parquet dataset.
+
+Run it again with the same OUT and it scores only the files not in OUT yet (same path,
+size and modification time); --force scores everything again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.catalogue.progress import Tally
+    from app.catalogue.sources import Entry
+    from app.catalogue.store import Done
+
+ENGINES = ("local", "ray")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``catalogue`` subcommand to the ``music-emotion`` command."""
+    settings = Settings()
+    command = subparsers.add_parser(
+        "catalogue",
+        help="score every audio file of folders, lists or s3:// prefixes into Parquet",
+        description=__doc__,
+    )
+    command.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="audio files, folders (searched recursively) or URIs such as s3://bucket/prefix",
+    )
+    command.add_argument(
+        "--list",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a file of sources, one per line (may be given several times)",
+    )
+    command.add_argument("--out", required=True, help="the Parquet dataset: a folder or a URI")
+    command.add_argument(
+        "--engine", choices=ENGINES, default="local", help="processes here, or Ray Data"
+    )
+    command.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        metavar="N",
+        help="analysis processes (Ray actors with --engine ray); default: every core",
+    )
+    command.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="a Ray cluster to run on (default: RAY_ADDRESS, or a local Ray)",
+    )
+    command.add_argument("--features", action="store_true", help="add the feature summary")
+    command.add_argument("--timeline", action="store_true", help="add each 20-s window")
+    command.add_argument("--force", action="store_true", help="score again what OUT holds")
+    command.add_argument(
+        "--timeout",
+        type=float,
+        default=settings.analysis_timeout_s,
+        metavar="S",
+        help="longest analysis of one file; its process is then killed and replaced",
+    )
+    command.add_argument(
+        "--rows-per-part",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="rows per part file (a part is also written every 30 s)",
+    )
+    command.add_argument(
+        "--model", type=Path, default=settings.model_path, help="the model's folder"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the job; 0 once every file has its row, 128 + the signal's number if stopped."""
+    from app.api.schemas import ModelInfo
+    from app.catalogue import store
+    from app.catalogue.progress import Progress, Tally
+    from app.catalogue.rows import Columns
+    from app.catalogue.scorer import ScoringOptions
+    from app.catalogue.sources import entries, read_list
+    from app.errors import ModelContractError, WorkerCrashedError
+    from app.model import EmotionModel
+
+    if not args.sources and not args.list:
+        print("catalogue: give at least one SOURCE or --list FILE", file=sys.stderr)
+        return 2
+    unreadable = [str(path) for path in args.list if not path.is_file()]
+    if unreadable:
+        print(f"catalogue: no list file {', '.join(unreadable)}", file=sys.stderr)
+        return 2
+    settings = Settings()
+    try:
+        model = EmotionModel(args.model)
+    except ModelContractError as error:
+        print(f"catalogue: {error}", file=sys.stderr)
+        return 2
+    columns = Columns(features=args.features, moods=model.has_moods, timeline=args.timeline)
+    options = ScoringOptions(
+        model_path=args.model,
+        model=ModelInfo(name=model.name, version=model.version),
+        max_duration_s=settings.max_duration_s,
+        max_remote_bytes=settings.max_upload_bytes,
+        timeout_s=args.timeout,
+        columns=columns,
+    )
+    del model  # the workers load their own
+    try:
+        store.prepare(args.out, columns.schema(), force=args.force)
+    except store.CatalogueError as error:
+        print(f"catalogue: {error}", file=sys.stderr)
+        return 2
+    tally = Tally()
+    sources = chain(args.sources, *(read_list(path) for path in args.list))
+    pending = _not_done(entries(sources, tally.skipped), store.Done(args.out), tally)
+    progress = Progress(tally)
+    if args.engine == "ray":
+        from app.catalogue.ray_engine import score_ray
+
+        score_ray(
+            pending, options, args.workers, args.out, args.rows_per_part, tally, args.ray_address
+        )
+        progress.close()
+        return 0
+
+    from app.catalogue.local import score_local
+
+    stop = threading.Event()
+    stopped_by: list[int] = []
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        writer = store.PartWriter(args.out, columns.schema(), args.rows_per_part)
+        score_local(pending, options, args.workers, writer, progress, stop)
+    except WorkerCrashedError as error:  # the model cannot be loaded: nothing can be scored
+        print(f"catalogue: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        progress.close()
+    return 128 + stopped_by[0] if stopped_by else 0
+
+
+def _not_done(found: Iterable[Entry], done: Done, tally: Tally) -> Iterator[Entry]:
+    """The entries of ``found`` not in ``done`` nor already met in this job (a file named
+    twice, or inside two sources); counts the others as skipped."""
+    met: set[int] = set()  # this job's identities, as 8-byte hashes
+    for entry in found:
+        key = hash(entry.identity)
+        if entry in done or key in met:
+            tally.skipped["already in OUT" if entry in done else "listed twice"] += 1
+            continue
+        met.add(key)
+        yield entry

@@ -1,0 +1,130 @@
+"""The local engine: one thread per worker, each driving its own analysis process.
+
+The listing is streamed into a queue of at most two files per worker, so memory is
+bounded by the workers' songs and one part file's rows, whatever the catalogue's size.
+A stop request (SIGINT, SIGTERM) lets the files in analysis finish, writes every row
+held and returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.catalogue.progress import Progress
+from app.catalogue.scorer import Scorer, ScoringOptions
+from app.catalogue.sources import Entry
+from app.catalogue.store import PartWriter
+
+POLL_S = 0.5
+"""How often blocked threads look at the stop flag (a responsiveness, not a limit)."""
+
+
+@dataclass
+class _Finished:
+    """A worker thread's last message: None, or the error that ended it."""
+
+    error: BaseException | None = None
+
+
+def score_local(
+    pending: Iterator[Entry],
+    options: ScoringOptions,
+    workers: int,
+    writer: PartWriter,
+    progress: Progress,
+    stop: threading.Event,
+) -> None:
+    """Score every entry of ``pending`` with ``workers`` analysis processes into ``writer``.
+
+    Returns when every entry has its row, or, once ``stop`` is set, when the files in
+    analysis have theirs; in both cases with every row written.
+    """
+    todo: queue.Queue[Entry | None] = queue.Queue(maxsize=2 * workers)
+    done: queue.Queue[dict | _Finished] = queue.Queue()
+    listing_error: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for entry in pending:
+                while not _put(todo, entry, stop):
+                    if stop.is_set():
+                        return
+                progress.listed += 1
+        except BaseException as error:  # a listing failure ends the job, reported below
+            listing_error.append(error)
+            stop.set()
+        finally:
+            progress.total = progress.listed
+            for _ in range(workers):
+                _put(todo, None, stop, block=True)
+
+    def work() -> None:
+        scorer = None
+        try:
+            scorer = Scorer(options)
+            while not stop.is_set():
+                entry = todo.get()
+                if entry is None:
+                    break
+                done.put(scorer.score(entry))
+        except BaseException as error:
+            stop.set()
+            done.put(_Finished(error))
+            return
+        finally:
+            if scorer is not None:
+                scorer.close()
+        done.put(_Finished())
+
+    threads = [threading.Thread(target=feed, name="catalogue-feed", daemon=True)]
+    threads += [
+        threading.Thread(target=work, name=f"catalogue-worker-{i}", daemon=True)
+        for i in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    finished = 0
+    errors = []
+    try:
+        while finished < workers:
+            try:
+                item = done.get(timeout=POLL_S)
+            except queue.Empty:
+                writer.flush_if_due()
+                progress.show()
+                continue
+            if isinstance(item, _Finished):
+                finished += 1
+                if item.error is not None:
+                    errors.append(item.error)
+                continue
+            writer.add(item)
+            progress.tally.count(item["error_type"])
+            writer.flush_if_due()
+            progress.show()
+    finally:
+        writer.flush()
+    if listing_error or errors:
+        raise (listing_error or errors)[0]
+
+
+def _put(
+    todo: queue.Queue, item: Entry | None, stop: threading.Event, *, block: bool = False
+) -> bool:
+    """Put ``item`` in ``todo``, waiting at most :data:`POLL_S` unless ``block``;
+    whether it was put."""
+    while True:
+        try:
+            todo.put(item, timeout=POLL_S)
+            return True
+        except queue.Full:
+            if not block:
+                return False
+            if stop.is_set():
+                # The workers have stopped taking files: make room for the end marker.
+                with contextlib.suppress(queue.Empty):
+                    todo.get_nowait()

@@ -1,0 +1,143 @@
+"""The catalogue's table: one flat, typed row per file, a result or a problem.
+
+The values are the HTTP API's answer for the same file (built by the API's own
+:meth:`EmotionResult.of`), flattened: ``spread.valence`` becomes ``valence_spread``,
+``features.timbre.hardness`` becomes ``timbre_hardness``, ``moods.tension`` becomes
+``mood_tension``. A failed file has nulls for every value and the API's problem type
+URI and detail in ``error_type`` and ``error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from app.analysis import Emotion
+from app.api.schemas import EmotionResult, FeatureSummary, ModelInfo, TimbreSummary
+from app.catalogue.sources import Entry
+from app.model import MOODS
+from app.problems import ProblemDetail
+
+IDENTITY = [
+    pa.field("path", pa.string(), nullable=False),
+    pa.field("size_bytes", pa.int64()),
+    pa.field("modified", pa.timestamp("ns", tz="UTC")),
+]
+"""The columns that identify a file (see :attr:`Entry.identity`)."""
+
+RESULT = [
+    pa.field("valence", pa.float64()),
+    pa.field("arousal", pa.float64()),
+    pa.field("quadrant", pa.string()),
+    pa.field("valence_spread", pa.float64()),
+    pa.field("arousal_spread", pa.float64()),
+    pa.field("duration_s", pa.float64()),
+    pa.field("truncated", pa.bool_()),
+    pa.field("model", pa.string()),
+    pa.field("error_type", pa.string()),
+    pa.field("error", pa.string()),
+]
+
+FEATURES = [
+    *(pa.field(name, pa.float64()) for name in FeatureSummary.model_fields if name != "timbre"),
+    *(pa.field(f"timbre_{name}", pa.float64()) for name in TimbreSummary.model_fields),
+]
+
+MOOD_COLUMNS = [pa.field(f"mood_{name}", pa.float64()) for name in MOODS]
+
+TIMELINE = pa.field(
+    "timeline",
+    pa.list_(
+        pa.struct([(name, pa.float64()) for name in ("start_s", "end_s", "valence", "arousal")])
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which optional columns a catalogue has: the feature summary, the mood shares
+    (when the model has a mood head) and the timeline of windows."""
+
+    features: bool = False
+    moods: bool = False
+    timeline: bool = False
+
+    def schema(self) -> pa.Schema:
+        """The table's schema."""
+        return pa.schema(
+            [
+                *IDENTITY,
+                *RESULT,
+                *(FEATURES if self.features else []),
+                *(MOOD_COLUMNS if self.moods else []),
+                *([TIMELINE] if self.timeline else []),
+            ]
+        )
+
+
+def model_label(info: ModelInfo) -> str:
+    """The ``model`` column: ``name/version``."""
+    return f"{info.name}/{info.version}"
+
+
+def result_row(entry: Entry, emotion: Emotion, info: ModelInfo, columns: Columns) -> dict:
+    """The row of a scored file."""
+    result = EmotionResult.of(
+        emotion, info, features=columns.features, timeline=columns.timeline, moods=columns.moods
+    ).model_dump(mode="json")
+    row: dict[str, Any] = identity_row(entry) | {
+        "valence": result["valence"],
+        "arousal": result["arousal"],
+        "quadrant": result["quadrant"],
+        "valence_spread": result["spread"]["valence"],
+        "arousal_spread": result["spread"]["arousal"],
+        "duration_s": result["duration_s"],
+        "truncated": result["truncated"],
+        "model": model_label(info),
+        "error_type": None,
+        "error": None,
+    }
+    if columns.features:
+        summary = result["features"]
+        row |= {key: value for key, value in summary.items() if key != "timbre"}
+        row |= {f"timbre_{key}": value for key, value in summary["timbre"].items()}
+    if columns.moods:
+        row |= {f"mood_{name}": share for name, share in (result["moods"] or {}).items()}
+    if columns.timeline:
+        row["timeline"] = result["timeline"]
+    return row
+
+
+def problem_row(entry: Entry, problem: ProblemDetail, info: ModelInfo) -> dict:
+    """The row of a file that could not be scored (the missing columns are nulls)."""
+    return identity_row(entry) | {
+        "model": model_label(info),
+        "error_type": problem.type,
+        "error": problem.detail,
+    }
+
+
+def identity_row(entry: Entry) -> dict[str, Any]:
+    """The identity columns of ``entry``."""
+    return {"path": entry.path, "size_bytes": entry.size_bytes, "modified": entry.modified_ns}
+
+
+def table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Rows as a table of ``schema``; absent keys are nulls."""
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def entries_of(batch: pa.Table) -> list[Entry]:
+    """The entries of a table with the identity columns (the Ray engine's input)."""
+    modified = batch.column("modified").cast(pa.int64()).to_pylist()
+    return [
+        Entry(path, size, mtime)
+        for path, size, mtime in zip(
+            batch.column("path").to_pylist(),
+            batch.column("size_bytes").to_pylist(),
+            modified,
+            strict=True,
+        )
+    ]

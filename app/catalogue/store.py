@@ -1,0 +1,163 @@
+"""The catalogue on disk: a folder (or prefix) of Parquet part files, one table.
+
+Part files appear only whole: each is written under a temporary name that readers
+ignore (a leading ``_``) and renamed when complete, so a job killed at any moment
+leaves only whole parts and a rerun finds exactly the rows written so far. A part
+file that cannot be read (the remains of a killed Ray write) is removed at the
+start of a run, and its files scored again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyarrow import fs as pafs
+
+from app.catalogue import rows
+from app.catalogue.sources import Entry, filesystem
+
+logger = logging.getLogger("music_emotion.catalogue")
+
+TEMPORARY_PREFIX = "_writing-"
+"""Part files being written; pyarrow, DuckDB and Spark skip names starting with ``_``."""
+
+
+class CatalogueError(Exception):
+    """OUT cannot take this job's rows (another schema, or not a catalogue)."""
+
+
+def part_files(out: str) -> list[str]:
+    """The complete part files of the catalogue at ``out``, sorted (none if it is absent)."""
+    fs, path = filesystem(out)
+    if fs.get_file_info(path).type == pafs.FileType.NotFound:
+        return []
+    return sorted(
+        info.path
+        for info in fs.get_file_info(pafs.FileSelector(path))
+        if info.base_name.endswith(".parquet") and not info.base_name.startswith(("_", "."))
+    )
+
+
+def prepare(out: str, schema: pa.Schema, *, force: bool) -> None:
+    """Make ``out`` ready for this job: create it, drop leftovers of killed writes and,
+    with ``force``, every previous part; refuse parts of another schema."""
+    fs, path = filesystem(out)
+    fs.create_dir(path)
+    for info in fs.get_file_info(pafs.FileSelector(path)):
+        if info.base_name.startswith(TEMPORARY_PREFIX):
+            fs.delete_file(info.path)
+    for part in part_files(out):
+        try:
+            found = pq.read_schema(part, filesystem=fs)
+        except (OSError, pa.ArrowInvalid):
+            logger.warning("removing %s: an incomplete part file from a killed job", part)
+            fs.delete_file(part)
+            continue
+        if force:
+            fs.delete_file(part)
+        elif not found.equals(schema):
+            raise CatalogueError(
+                f"{out} holds a catalogue with other columns ({', '.join(found.names)}); "
+                "score with the same options, or give --force or another --out"
+            )
+
+
+class Done:
+    """Identities of the files already in the catalogue, for skipping them.
+
+    Holds an 8-byte hash per row (80 MB for ten million files), never the rows.
+    """
+
+    def __init__(self, out: str) -> None:
+        fs, _ = filesystem(out)
+        hashes = [
+            _hashes(pq.read_table(part, columns=[f.name for f in rows.IDENTITY], filesystem=fs))
+            for part in part_files(out)
+        ]
+        self._hashes = np.sort(np.concatenate(hashes)) if hashes else np.empty(0, np.int64)
+
+    def __len__(self) -> int:
+        return self._hashes.size
+
+    def __contains__(self, entry: Entry) -> bool:
+        key = hash(entry.identity)
+        i = np.searchsorted(self._hashes, key)
+        return bool(i < self._hashes.size and self._hashes[i] == key)
+
+
+def _hashes(identities: pa.Table) -> np.ndarray:
+    modified = identities.column("modified").cast(pa.int64()).to_pylist()
+    return np.fromiter(
+        (
+            hash((path, size, mtime))
+            for path, size, mtime in zip(
+                identities.column("path").to_pylist(),
+                identities.column("size_bytes").to_pylist(),
+                modified,
+                strict=True,
+            )
+        ),
+        np.int64,
+        count=identities.num_rows,
+    )
+
+
+class PartWriter:
+    """Collect rows and write them as part files of ``rows_per_part`` rows, or sooner
+    once ``seconds_per_part`` have passed since the last part, so little is lost to a kill.
+
+    Parameters
+    ----------
+    out : str
+        The catalogue's folder or URI.
+    schema : pa.Schema
+    rows_per_part : int
+    seconds_per_part : float
+    """
+
+    def __init__(
+        self, out: str, schema: pa.Schema, rows_per_part: int, seconds_per_part: float = 30.0
+    ) -> None:
+        self.fs, self.folder = filesystem(out)
+        self.schema = schema
+        self.rows_per_part = rows_per_part
+        self.seconds_per_part = seconds_per_part
+        self.run = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self._names = (f"part-{self.run}-{n:05d}.parquet" for n in range(10**9))
+        self._rows: list[dict] = []
+        self._last = time.monotonic()
+
+    def add(self, row: dict) -> None:
+        """Keep ``row``; write a part if it is due."""
+        self._rows.append(row)
+        if len(self._rows) >= self.rows_per_part:
+            self.flush()
+
+    def flush_if_due(self) -> None:
+        """Write the rows held if the last part is older than ``seconds_per_part``."""
+        if self._rows and time.monotonic() - self._last >= self.seconds_per_part:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows held as one part file, atomically."""
+        if self._rows:
+            name = next(self._names)
+            temporary = f"{self.folder}/{TEMPORARY_PREFIX}{name}"
+            with self.fs.open_output_stream(temporary) as stream:
+                pq.write_table(rows.table(self._rows, self.schema), stream)
+            self.fs.move(temporary, f"{self.folder}/{name}")
+            self._rows = []
+        self._last = time.monotonic()
+
+
+def read_column(parts: list[str], out: str, column: str) -> Iterator:
+    """The values of ``column`` in ``parts``, one part at a time."""
+    fs, _ = filesystem(out)
+    for part in parts:
+        yield from pq.read_table(part, columns=[column], filesystem=fs).column(column).to_pylist()

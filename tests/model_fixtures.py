@@ -1,0 +1,30 @@
+"""Variants of the shipped model for contract tests, made with the ``onnx`` package."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+
+from app.model import CARD_FILE, MODEL_FILE, MOODS_OUTPUT
+from app.settings import Settings
+
+
+def copy_model(target: Path, *, graph_moods: bool = True, card_moods: bool = True) -> Path:
+    """A copy of the served model (the settings' ``model_path``) in ``target``, with or
+    without the ``moods`` output in its ONNX graph and in its card (a model without a mood
+    head has neither)."""
+    source = Settings().model_path
+    target.mkdir(parents=True, exist_ok=True)
+    graph = onnx.load(str(source / MODEL_FILE))
+    if not graph_moods:
+        kept = [o for o in graph.graph.output if o.name != MOODS_OUTPUT]
+        del graph.graph.output[:]
+        graph.graph.output.extend(kept)
+    onnx.save(graph, str(target / MODEL_FILE))
+    card = json.loads((source / CARD_FILE).read_text())
+    if not card_moods:
+        card["outputs"] = [o for o in card["outputs"] if o["name"] != MOODS_OUTPUT]
+    (target / CARD_FILE).write_text(json.dumps(card))
+    return target
