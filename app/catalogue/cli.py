@@ -7,6 +7,7 @@ size and modification time); --force scores everything again.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import sys
@@ -97,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
     from app.errors import ModelContractError, WorkerCrashedError
     from app.model import EmotionModel
 
+    if importlib.util.find_spec("pyarrow") is None:
+        print("catalogue: needs pyarrow: pip install 'music-emotion[catalogue]'", file=sys.stderr)
+        return 2
     if not args.sources and not args.list:
         print("catalogue: give at least one SOURCE or --list FILE", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ def test_rows_equal_the_api_and_predict_for_the_same_files(library, scored):
         for name in [*SONGS, *BROKEN]:
             path = library / name
             answer = httpx.post(
-                f"{url}/v1/emotion?features=true&timeline=true",
+                f"{url}/v1/emotion?features=true&timeline=true&moods=true",
                 files={"file": (path.name, path.read_bytes())},
                 timeout=300,
             ).json()
@@ -46,6 +46,7 @@ def test_rows_equal_the_api_and_predict_for_the_same_files(library, scored):
                 **features,
                 **{f"timbre_{key}": value for key, value in timbre.items()},
                 "timeline": answer["timeline"],
+                **{f"mood_{key}": share for key, share in answer.get("moods", {}).items()},
             }
     finally:
         stop_server(server)
