@@ -10,6 +10,7 @@ same path on every node.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from itertools import islice
 
@@ -42,7 +43,10 @@ def score_ray(
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=False)
+        if address or os.environ.get("RAY_ADDRESS"):
+            ray.init(address=address, log_to_driver=False)
+        else:  # a local Ray: its dashboard would take CPU from the actors
+            ray.init(log_to_driver=False, include_dashboard=False)
     blocks = _listing_blocks(pending, workers)
     if not blocks:
         return
