@@ -41,9 +41,15 @@ class AnalysisPool:
     """
 
     def __init__(
-        self, model_path: Path, max_duration_s: float, size: int, queue: int, max_wait_s: float
+        self,
+        model_path: Path,
+        max_duration_s: float,
+        size: int,
+        queue: int,
+        max_wait_s: float,
+        descriptor_budget_s: float | None = None,
     ) -> None:
-        self._worker_args = (model_path, max_duration_s)
+        self._worker_args = (model_path, max_duration_s, descriptor_budget_s)
         self.size = size
         self.capacity = size + queue
         self.max_wait_s = max_wait_s

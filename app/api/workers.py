@@ -39,8 +39,10 @@ class AnalysisWorker:
     Not thread-safe: the pool hands each worker to one caller at a time.
     """
 
-    def __init__(self, model_path: Path, max_duration_s: float) -> None:
-        self._args = (str(model_path), max_duration_s)
+    def __init__(
+        self, model_path: Path, max_duration_s: float, descriptor_budget_s: float | None = None
+    ) -> None:
+        self._args = (str(model_path), max_duration_s, descriptor_budget_s)
         # One analysis per core: thread pools inside an analysis process fight the other
         # processes' for the cores (six times slower per file on two busy cores). The
         # spawned child inherits the environment; this process has its pools already.
@@ -134,19 +136,21 @@ class AnalysisWorker:
         self._start()
 
 
-def _serve(conn: Connection, model_path: str, max_duration_s: float) -> None:
+def _serve(
+    conn: Connection, model_path: str, max_duration_s: float, descriptor_budget_s: float | None
+) -> None:
     """The child's loop: load and warm up, say so, then analyse each upload sent."""
     # Ctrl-C reaches the whole process group; the parent stops its children itself,
     # once the analyses in flight are answered.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from app.analysis import Analyzer
-    from app.settings import Settings
 
-    # The child reads the service's environment (inherited) for the descriptors' budget.
-    budget_s = Settings().descriptor_budget_s
     started = time.perf_counter()
     analyzer = Analyzer(
-        Path(model_path), max_duration_s=max_duration_s, descriptor_budget_s=budget_s, warm_up=False
+        Path(model_path),
+        max_duration_s=max_duration_s,
+        descriptor_budget_s=descriptor_budget_s,
+        warm_up=False,
     )
     loaded = time.perf_counter()
     compiled = _warm_up(analyzer)

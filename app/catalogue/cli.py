@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         max_remote_bytes=settings.max_upload_bytes,
         timeout_s=args.timeout,
         columns=columns,
+        descriptor_budget_s=settings.descriptor_budget_s,
     )
     del model  # the workers load their own
     try:

@@ -43,6 +43,8 @@ class ScoringOptions:
     max_remote_bytes : largest file read from object storage (it is held in memory)
     timeout_s : longest analysis of one file before its process is killed
     columns : the optional columns
+    descriptor_budget_s : seconds of a song its song-level descriptors read; None for the
+        feature configuration's (passed to the workers, which may run on other machines)
     """
 
     model_path: Path
@@ -51,6 +53,7 @@ class ScoringOptions:
     max_remote_bytes: int
     timeout_s: float
     columns: rows.Columns
+    descriptor_budget_s: float | None = None
 
 
 class Scorer:
@@ -64,7 +67,9 @@ class Scorer:
     def __init__(self, options: ScoringOptions) -> None:
         self.options = options
         self.schema = options.columns.schema()
-        self.worker = AnalysisWorker(options.model_path, options.max_duration_s)
+        self.worker = AnalysisWorker(
+            options.model_path, options.max_duration_s, options.descriptor_budget_s
+        )
         for attempt in range(START_ATTEMPTS):
             try:
                 self.worker.wait_ready()
