@@ -135,6 +135,7 @@ class Analyzer:
             self.config,
             loudness_lufs=loudness_lufs,
             mono_loudness_lufs=mono_loudness_lufs,
+            embedder=self.model.embedder,
         )
         featurised = time.perf_counter()
         cut = windows(features)

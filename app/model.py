@@ -4,11 +4,15 @@ Built once at start-up, cheap to call: :class:`EmotionModel` checks that the car
 agrees with the running feature code and with the graph and refuses to load otherwise,
 so a model can never silently read features computed differently from the ones it was
 trained on. Every model gives valence and arousal; a model with a mood head also gives
-the nine GEMS shares per window (output ``moods``), an older one simply has no moods.
+the nine GEMS shares per window (output ``moods``), an older one simply has no moods. A
+model whose graph reads musicnn's embedding (input ``musicnn``) carries the musicnn
+network beside it (``musicnn.onnx`` and ``musicnn.json``), loaded as its
+:attr:`EmotionModel.embedder`; the features then include the embedding.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +22,14 @@ import onnxruntime as ort
 
 from app.errors import ModelContractError
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
-from app.features.windows import SCALAR_NAMES, Windows
+from app.features.musicnn import MusicnnEmbedder
+from app.features.windows import EMBEDDING_INPUT, SCALAR_NAMES, Windows
 
 CARD_FILE = "card.json"
 MODEL_FILE = "model.onnx"
+EMBEDDER_FILE = "musicnn"
+"""The musicnn network of a model that reads its embedding, without extension: ``.onnx``
+and its card ``.json``, in the model's folder."""
 OUTPUTS = ("valence", "arousal")
 """The outputs every model has, each (batch,) in [-1, 1]."""
 
@@ -81,15 +89,37 @@ class EmotionModel:
         self.version: str = self.card["version"]
         self.has_moods = any(o["name"] == MOODS_OUTPUT for o in self.card["outputs"])
         self._outputs = [*OUTPUTS, MOODS_OUTPUT] if self.has_moods else list(OUTPUTS)
+        self._inputs = [i.name for i in self.session.get_inputs()]
+        self.embedder: MusicnnEmbedder | None = None
+        """The musicnn network whose embedding the graph reads, or None."""
+        if EMBEDDING_INPUT in self._inputs:
+            self.embedder = load_embedder(directory, self.card, threads)
 
     def __call__(self, windows: Windows) -> Prediction:
         """Predict valence, arousal and (if the model has them) the moods of every window."""
-        valence, arousal, *moods = self.session.run(self._outputs, windows.inputs())
+        inputs = windows.inputs()
+        if any(name not in inputs for name in self._inputs):
+            raise ModelContractError("the model reads musicnn's embedding: extract it too")
+        feed = {name: inputs[name] for name in self._inputs}
+        valence, arousal, *moods = self.session.run(self._outputs, feed)
         return Prediction(
             np.asarray(valence).reshape(-1),
             np.asarray(arousal).reshape(-1),
             np.asarray(moods[0]).reshape(-1, len(MOODS)) if moods else None,
         )
+
+
+def load_embedder(directory: Path, card: dict, threads: int) -> MusicnnEmbedder:
+    """The musicnn network in ``directory``, once its graph is the one the card names."""
+    graph = directory / f"{EMBEDDER_FILE}.onnx"
+    expected = card.get("embedding", {}).get("sha256")
+    try:
+        digest = hashlib.sha256(graph.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise ModelContractError(f"the model reads musicnn's embedding: {exc}") from exc
+    if digest != expected:
+        raise ModelContractError(f"{graph} is not the musicnn graph the model card names")
+    return MusicnnEmbedder(directory / EMBEDDER_FILE, threads=threads)
 
 
 def check_card(card: dict, config: FeatureConfig) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL_NAME = "music-emotion-0.2.0"
+DEFAULT_MODEL_NAME = "music-emotion-0.3.0"
 
 
 def default_model_path() -> Path:

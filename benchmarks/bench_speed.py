@@ -100,15 +100,17 @@ def default_clips(n: int) -> list[Path]:
     return [DATASETS / row["file"] for row, _ in zip(rows, range(n), strict=False)]
 
 
-def stage_times(samples: np.ndarray) -> dict[str, float]:
+def stage_times(samples: np.ndarray, embedder=None) -> dict[str, float]:
     """Seconds spent in each feature stage of ``extract`` on decoded ``samples``.
 
     The intermediates several timbral descriptors share (the 22.05-kHz audio, the onset
-    strength, the windowed specific loudness) are timed on their own first.
+    strength, the windowed specific loudness) are timed on their own first. With the
+    model's musicnn ``embedder``, its log-mel front-end and network (onnxruntime) too.
     """
     from app.features import DEFAULT_CONFIG, SAMPLE_RATE
     from app.features import timbre as timbre_module
     from app.features.loudness import integrated_loudness_and_mix
+    from app.features.musicnn import musicnn_patches
     from app.features.spectral import spectral_features
     from app.features.timbre.envelope import onset_strength
     from app.features.timbre.loudness_model import windowed_specific_loudness
@@ -132,6 +134,9 @@ def stage_times(samples: np.ndarray) -> dict[str, float]:
     timed("specific_loudness", windowed_specific_loudness, audio, fs)
     for name in TIMBRE:
         timed(name, getattr(timbre_module, name), audio, fs)
+    if embedder is not None:
+        patches = timed("musicnn_logmel", musicnn_patches, mono, SAMPLE_RATE)
+        timed("musicnn_network", embedder, patches)
     return out
 
 
@@ -154,7 +159,7 @@ def measure(clips: list[Path], model: Path, runs: int) -> dict[str, list[float]]
             start = clock()
             analyzer(clip)
             times["pipeline"].append(clock() - start)
-            for name, seconds in stage_times(audio.samples).items():
+            for name, seconds in stage_times(audio.samples, analyzer.model.embedder).items():
                 times.setdefault(name, []).append(seconds)
     return times
 
@@ -282,6 +287,13 @@ def main() -> None:
     print(f"  {'timbre total':15s} {sum(med[n] for n in TIMBRE + shared) * 1e3:8.1f}")
     ratio = med["pipeline"] / med["decode"]
     print(f"\npipeline / decoding: {ratio:.2f}x (target <= 3x)")
+    if "musicnn_network" in med:
+        embedding = med["musicnn_logmel"] + med["musicnn_network"]
+        print(
+            f"musicnn embedding (log-mel + network): {embedding * 1e3:.0f} ms, "
+            f"{embedding / med['pipeline']:.0%} of the pipeline; the pipeline without it "
+            f"/ decoding: {(med['pipeline'] - embedding) / med['decode']:.2f}x"
+        )
 
     seed_times, what = seed_way(clips[0], args.seed_runs, args.seed_python)
     ours = float(np.median(times["pipeline"][:: len(clips)]))  # the same clip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import onnx
@@ -27,4 +28,7 @@ def copy_model(target: Path, *, graph_moods: bool = True, card_moods: bool = Tru
     if not card_moods:
         card["outputs"] = [o for o in card["outputs"] if o["name"] != MOODS_OUTPUT]
     (target / CARD_FILE).write_text(json.dumps(card))
+    for file in source.iterdir():  # what the graph needs beside it (the musicnn network)
+        if file.name not in (MODEL_FILE, CARD_FILE) and file.suffix in (".onnx", ".json"):
+            shutil.copyfile(file, target / file.name)
     return target

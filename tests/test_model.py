@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,15 +11,16 @@ import pytest
 from app.analysis import Analyzer, _warm_up_signal
 from app.errors import ModelContractError
 from app.features.windows import windows
-from app.model import CARD_FILE, MOODS, EmotionModel
+from app.model import CARD_FILE, EMBEDDER_FILE, MOODS, EmotionModel
 from app.settings import Settings
 from tests.model_fixtures import copy_model
-from tests.training.conftest import random_features
+from tests.training.conftest import random_embeddings, random_features
 
 
 @pytest.fixture(scope="module")
 def cut():
-    return windows(random_features(450, seed=3))
+    features = random_features(450, seed=3)
+    return windows(replace(features, embedding=random_embeddings([features])[0]))
 
 
 def test_the_served_model_gives_moods_that_sum_to_one(cut):
@@ -63,4 +65,26 @@ def test_moods_labelled_otherwise_are_refused(tmp_path):
     moods["labels"] = moods["labels"][::-1]
     (folder / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ModelContractError, match="moods output"):
+        EmotionModel(folder)
+
+
+def test_the_served_model_reads_musicnn_through_the_network_beside_it(cut):
+    model = EmotionModel(Settings().model_path)
+    assert model.embedder is not None
+    assert model.card["embedding"]["output"] == "penultimate"
+    with pytest.raises(ModelContractError, match="musicnn"):
+        model(replace(cut, musicnn=None))
+    emotion = Analyzer(Settings().model_path, warm_up=False).analyse_samples(_warm_up_signal())
+    assert emotion.features.embedding.shape == (1, 200)  # 3 s: one patch
+
+
+@pytest.mark.parametrize("damage", ["missing", "other"])
+def test_a_model_without_its_musicnn_graph_is_refused(tmp_path, damage):
+    folder = copy_model(tmp_path / "m")
+    graph = folder / f"{EMBEDDER_FILE}.onnx"
+    if damage == "missing":
+        graph.unlink()
+    else:
+        graph.write_bytes(graph.read_bytes() + b"\0")
+    with pytest.raises(ModelContractError, match="musicnn"):
         EmotionModel(folder)

@@ -23,7 +23,7 @@ import sklearn
 import torch
 
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
-from app.features.windows import SCALAR_NAMES
+from app.features.windows import EMBEDDING_INPUT, SCALAR_NAMES
 from app.model import MOODS, MOODS_OUTPUT
 from training.datasets import Item, dataset
 from training.export import OPSET, PARITY_ATOL
@@ -37,7 +37,7 @@ from training.fit import (
     metrics_of,
     models_of,
 )
-from training.network import INPUT_NAMES, OUTPUT_NAMES
+from training.network import EMBEDDING_SIZE, INPUT_NAMES, OUTPUT_NAMES
 from training.selection import SELECTION_METRICS
 
 MODEL_DESCRIPTIONS = {
@@ -55,6 +55,16 @@ MODEL_DESCRIPTIONS = {
         "per axis, L2 logistic regression of the sign (penalty by inner 5-fold CV) on the "
         "same pooled statistics; the signs of its decision values give the quadrant"
     ),
+    "baseline_ridge_musicnn": (
+        "the same ridge regression on the song's time-averaged musicnn statistics (the "
+        "network's embedding input: mean and std of the penultimate layer over each "
+        "window's 3-s patches, averaged over windows)"
+    ),
+    "baseline_ridge_both": "the same ridge regression on the pooled and musicnn statistics",
+    "baseline_logistic_musicnn": (
+        "the same logistic regression on the song's time-averaged musicnn statistics"
+    ),
+    "baseline_logistic_both": ("the same logistic regression on the pooled and musicnn statistics"),
 }
 
 METRIC_LABELS = {
@@ -88,29 +98,46 @@ CONVOLUTION_DECISION = (
 
 ROUND_2 = (
     "Version 0.2.0 (1040 songs: 320 Emotify, 720 4Q; features version 3). The "
-    "configuration is 0.1.0's (30 epochs, a 5-seed ensemble), fixed before this CV (so no"
-    " selection is folded into its figures). A single network trained for 20 epochs, "
-    "tried first for the time on the shared machine, scored 0.538 / 0.766, 0.779 / 0.937 "
-    "/ 0.614, against this ensemble's 0.534 / 0.769, 0.789 / 0.938 / 0.629. The GEMS "
-    "head, trained since 0.1.0 as an auxiliary target, is now exported as the `moods` "
-    "output (see the Moods table).",
-    "Built and tested this round but not run to completion on the real data: nested "
-    "selection (`--candidates`, `--inner-folds`, `--inner-splits`, `--repeats`) between "
-    "this configuration and `tags+confidence` (an auxiliary multi-label loss, weight 0.5,"
-    " on the 4Q AllMusic mood tags carried by at least 20 training songs, and 4Q's sign "
-    "loss weighted by PQuad squared). With a single inner validation split and a 2-seed "
-    "ensemble it needed 480 network-epochs; on the machine shared by seven jobs that was "
-    "30-40 minutes, more than was left once the features had been re-extracted for "
-    "features version 3, and it was stopped. So the 4Q mood tags, PQuad weighting, the "
-    "convolutional branches on 1040 songs and the musicnn embeddings as an input (the "
-    "converted network exists beside this model; it would cost about 1.1x the whole "
-    "current analysis per song) have no network figures here. A linear probe on that "
-    "network's penultimate embeddings alone (mean and std over 3-s patches; ridge or "
-    "logistic regression, 5-fold CV, 4Q grouped by artist) scored 0.473 / 0.794, 0.867 / "
-    "0.950 / 0.699: above this model on 4Q and Emotify arousal, below it on Emotify "
-    "valence, so combining the two is the next lever.",
+    "configuration is 0.1.0's (30 epochs, a 5-seed ensemble), fixed before its CV: 0.534 / "
+    "0.769, 0.789 / 0.938 / 0.629 (a single network trained for 20 epochs: 0.538 / 0.766, "
+    "0.779 / 0.937 / 0.614). The GEMS head, trained since 0.1.0 as an auxiliary target, "
+    "became the exported `moods` output.",
 )
-"""What version 0.2.0 changed and what it could not try (the last lines of :data:`SELECTION`)."""
+"""What version 0.2.0 changed."""
+
+CONVOLUTIONS_1040 = (
+    "The seed's convolutional layers re-run on the 1040 songs (2 channels, the best "
+    "setting on 860; single networks, the same 5 folds and split seed as the exploratory "
+    "figures above): without the embedding 0.469 / 0.758, 0.788 / 0.932 / 0.611 against "
+    "0.525 / 0.771, 0.784 / 0.934 / 0.621 without convolutions; with the embedding 0.505 / "
+    "0.824, 0.873 / 0.958 / 0.718 against 0.537 / 0.826, 0.864 / 0.963 / 0.693. With the "
+    "larger data they still cost Emotify valence (0.03-0.06 of r) for at most a small gain "
+    "on 4Q, at five times the training time: the shipped branches still have none."
+)
+"""The convolutional branches compared again on version 0.3.0's data."""
+
+ROUND_3 = (
+    "Version 0.3.0 (the same 1040 songs and features). A linear probe on musicnn's "
+    "embedding alone (MSD_musicnn's 200-unit penultimate layer, mean and std over a clip's "
+    "3-s patches; ridge or logistic regression) had scored 0.473 / 0.794, 0.867 / 0.950 / "
+    "0.699: above 0.2.0 on 4Q and Emotify arousal, below it on Emotify valence. So both "
+    "branches now read that embedding per window (mean and std over the patches centred in "
+    "the window, standardised) beside the pooled statistics. Exploratory single networks "
+    "(same 5 folds, split seed 0, on all songs; not nested, so these shaped the candidate "
+    "list below and are not a score): without the embedding 0.525 / 0.771, 0.784 / 0.934 / "
+    "0.621; with it 0.537 / 0.826, 0.864 / 0.963 / 0.693; with it and dropout 0.5 0.540 / "
+    "0.833, 0.859 / 0.964 / 0.689; width 64 0.530 / 0.825, 0.863 / 0.961 / 0.714; weight "
+    "decay 0.05 0.538 / 0.826, 0.863 / 0.963 / 0.692; 20 epochs 0.524 / 0.825, 0.865 / "
+    "0.962 / 0.706; linear branches 0.514 / 0.822, 0.835 / 0.964 / 0.674; with the "
+    "auxiliary loss on 4Q's AllMusic mood tags (weight 0.5, the tags at least 20 training "
+    "songs carry) 0.526 / 0.827, 0.871 / 0.967 / 0.719; with 4Q's sign loss weighted by "
+    "PQuad squared 0.541 / 0.828, 0.865 / 0.962 / 0.700. The hyper-parameters stayed "
+    "(no change was clearly above the noise of one split); the embedding, the tags and "
+    "PQuad went to the nested selection above, which makes the choice (its per-fold choices "
+    "and inner figures are this run's).",
+    CONVOLUTIONS_1040,
+)
+"""What version 0.3.0 changed and what it tried (the last lines of :data:`SELECTION`)."""
 
 SELECTION = (
     "Choices made for version 0.1.0 on 860 songs (320 Emotify, 540 4Q) and kept since. "
@@ -169,6 +196,7 @@ SELECTION = (
     "r and 0.01-0.02 of 4Q valence AUC on held-out songs.",
     CONVOLUTION_DECISION,
     *ROUND_2,
+    *ROUND_3,
 )
 """How the shipped configuration was chosen (cross-validated figures of the alternatives)."""
 
@@ -177,14 +205,19 @@ PLANE_FILE = "cv_valence_arousal_plane.png"
 PAGE_FILE = "card.md"
 
 
-def contract(config: FeatureConfig = DEFAULT_CONFIG) -> dict[str, list[dict]]:
-    """The ``inputs`` and ``outputs`` entries: names, shapes (batch axis named) and dtypes."""
+def contract(
+    config: FeatureConfig = DEFAULT_CONFIG, embedding: bool = False
+) -> dict[str, list[dict]]:
+    """The ``inputs`` and ``outputs`` entries: names, shapes (batch axis named) and dtypes;
+    with ``embedding``, the graph also reads musicnn's embedding."""
     shapes = {
         "mfcc": ["batch", config.n_mfcc, config.n_steps],
         "chroma": ["batch", config.n_chroma, config.n_steps],
         "spectral": ["batch", 2, config.n_steps],
         "scalars": ["batch", len(SCALAR_NAMES)],
+        EMBEDDING_INPUT: ["batch", EMBEDDING_SIZE],
     }
+    names = (*INPUT_NAMES, EMBEDDING_INPUT) if embedding else INPUT_NAMES
     outputs = [
         {"name": n, "shape": ["batch"], "dtype": "float32", "range": [-1.0, 1.0]}
         for n in OUTPUT_NAMES
@@ -200,7 +233,7 @@ def contract(config: FeatureConfig = DEFAULT_CONFIG) -> dict[str, list[dict]]:
         }
     )
     return {
-        "inputs": [{"name": n, "shape": shapes[n], "dtype": "float32"} for n in INPUT_NAMES],
+        "inputs": [{"name": n, "shape": shapes[n], "dtype": "float32"} for n in names],
         "outputs": outputs,
     }
 
@@ -240,6 +273,7 @@ def build_card(
     mood_summary: Mapping | None = None,
     selection: Mapping | None = None,
     emotify_map: Mapping | None = None,
+    embedding: Mapping | None = None,
     config: FeatureConfig = DEFAULT_CONFIG,
 ) -> dict:
     """Assemble the card as a JSON-ready dict."""
@@ -263,6 +297,14 @@ def build_card(
                 "time of the MFCC image, key-invariant chord templates over the chroma image, "
                 "with max-pooling and dropout, pooled over time)."
                 if train_config.channels > 0
+                else ""
+            )
+            + (
+                " Both branches also read, beside the pooled statistics, musicnn's embedding "
+                "of the window (MSD_musicnn's 200-unit penultimate layer per 3-s patch, its "
+                "mean and standard deviation over the window's patches, standardised); the "
+                "musicnn network runs beside this graph (`musicnn.onnx`, see `embedding`)."
+                if train_config.musicnn
                 else ""
             )
             + " A GEMS head on both branches' hidden layers learns Emotify's nine GEMS shares "
@@ -294,7 +336,8 @@ def build_card(
         "feature_config": config.to_dict(),
         "features_version": FEATURES_VERSION,
         "scalar_names": list(SCALAR_NAMES),
-        **contract(config),
+        **contract(config, embedding=train_config.musicnn),
+        **({"embedding": embedding} if embedding else {}),
         "training": {
             **asdict(train_config),
             "seed": seed,
@@ -350,6 +393,7 @@ def build_card(
             "models": {
                 m: MODEL_DESCRIPTIONS[m]
                 for m in dict.fromkeys(m for d in cv_summary for m in models_of(d))
+                if any(m in models for models in cv_summary.values())
             },
             "selection": list(SELECTION),
             "metrics": cv_summary,
@@ -706,6 +750,17 @@ def write_card_page(card: Mapping, folder: Path, cv, songs: Sequence) -> list[st
         f"Outputs: {', '.join(o['name'] for o in card['outputs'])}.",
         "",
     ]
+    if "embedding" in card:
+        e = card["embedding"]
+        lines += [
+            "## Embedding",
+            "",
+            f"The graph's `musicnn` input comes from {e['network']} ({e['source']}; licence "
+            f"{e['licence']}), run beside it with onnxruntime from `{e['graph']}` (SHA-256 "
+            f"{e['sha256'][:16]}...; the service refuses another graph): {e['input']}. "
+            "Front-end: " + ", ".join(f"{k} {v}" for k, v in e["front_end"].items()) + ".",
+            "",
+        ]
     (folder / PAGE_FILE).write_text("\n".join(lines))
     written.append(PAGE_FILE)
     return written

@@ -2,13 +2,21 @@
 
 Example (the shipped model)
 ---------------------------
+$ music-emotion-train --data ../shared/datasets --out model_store
+
+which, with every option at its default, is::
+
 $ music-emotion-train --data ../shared/datasets --datasets emotify 4q --out model_store \\
-      --name music-emotion --version 0.2.0 --folds 5 --cache .cache/features --jobs 2
+      --name music-emotion --version 0.3.0 --folds 5 --candidates base musicnn \\
+      musicnn+tags musicnn+confidence musicnn+tags+confidence --inner-folds 4 \\
+      --inner-splits 2 --repeats 2 --cache .cache/features --jobs 2
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import shutil
 import sys
 import tempfile
@@ -18,7 +26,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from app.model import CARD_FILE, MODEL_FILE
+from app.features.musicnn import DEFAULT_MODEL as MUSICNN_MODEL
+from app.features.musicnn import EMBEDDING_OUTPUT
+from app.features.windows import EMBEDDING_INPUT
+from app.model import CARD_FILE, EMBEDDER_FILE, MODEL_FILE
 from training.card import METRIC_LABELS, build_card, write_card, write_card_page
 from training.datasets import DATASETS, Item, load
 from training.export import check_parity, export_onnx
@@ -33,6 +44,8 @@ from training.fit import (
     stack_windows,
     train_network,
 )
+from training.musicnn_features import DEFAULT_CACHE as DEFAULT_MUSICNN_CACHE
+from training.musicnn_features import embed_all
 from training.selection import (
     CANDIDATES,
     candidate_configs,
@@ -44,8 +57,14 @@ from training.selection import (
 DEFAULT_DATASETS = ("emotify", "4q")
 """Trained on when ``--datasets`` is not given (those whose folder exists under --data)."""
 
-SHIPPED_CANDIDATES = ("base",)
-"""The default ``--candidates``: the shipped model's configuration, fixed in advance."""
+SHIPPED_CANDIDATES = (
+    "base",
+    "musicnn",
+    "musicnn+tags",
+    "musicnn+confidence",
+    "musicnn+tags+confidence",
+)
+"""The default ``--candidates``: those the shipped model was chosen among."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -79,7 +98,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=Path("model_store"))
     parser.add_argument("--name", default="music-emotion")
-    parser.add_argument("--version", default="0.2.0")
+    parser.add_argument("--version", default="0.3.0")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
         "--candidates",
@@ -93,11 +112,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--inner-splits",
         type=int,
-        default=None,
-        help="run only this many of the inner folds (1: one validation split); default all",
+        default=2,
+        help="run only this many of the inner folds (1: one validation split; 0: all)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=1, help="outer CV repeated with this many split seeds"
+        "--repeats", type=int, default=2, help="outer CV repeated with this many split seeds"
     )
     parser.add_argument("--epochs", type=int, default=d.epochs)
     parser.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -122,6 +141,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--loudness-jitter", type=float, default=d.loudness_jitter_lu, help="LU")
     parser.add_argument("--cache", type=Path, default=Path(".cache/features"))
+    parser.add_argument(
+        "--musicnn-cache",
+        type=Path,
+        default=DEFAULT_MUSICNN_CACHE,
+        help="cache of musicnn embeddings (computed when a candidate reads them)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="feature extraction processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
@@ -130,8 +155,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--folds must be at least 2")
     if args.ensemble < 1:
         parser.error("--ensemble must be at least 1")
-    if args.inner_folds < 2 or args.repeats < 1:
-        parser.error("--inner-folds must be at least 2 and --repeats at least 1")
+    if args.inner_folds < 2 or args.repeats < 1 or args.inner_splits < 0:
+        parser.error(
+            "--inner-folds must be at least 2, --repeats at least 1, --inner-splits at least 0"
+        )
+    args.inner_splits = min(args.inner_splits, args.inner_folds) or None  # None: every fold
     if args.datasets is None:
         args.datasets = [n for n in DEFAULT_DATASETS if (args.data / n).is_dir()]
         if not args.datasets and args.csv is None:
@@ -152,6 +180,27 @@ def load_items(args: argparse.Namespace) -> dict[str, list[Item]]:
     if args.csv is not None:
         items["csv"] = generic_csv.load(args.csv, tuple(args.csv_scale))
     return items
+
+
+def copy_embedder(folder: Path, source: Path = MUSICNN_MODEL) -> dict:
+    """Copy the musicnn network (graph, card, licence) into a model's ``folder`` as
+    ``musicnn.*``; return the model card's ``embedding`` entry."""
+    target = folder / EMBEDDER_FILE
+    for suffix in (".onnx", ".json"):
+        shutil.copyfile(source.with_suffix(suffix), target.with_suffix(suffix))
+    shutil.copyfile(source.parent / "LICENSE.md", folder / f"{EMBEDDER_FILE}-LICENSE.md")
+    card = json.loads(source.with_suffix(".json").read_text())
+    return {
+        "network": card["name"],
+        "source": card["source"],
+        "licence": f"{card['licence'].split(' (')[0]} ({EMBEDDER_FILE}-LICENSE.md)",
+        "graph": f"{EMBEDDER_FILE}.onnx",
+        "sha256": hashlib.sha256(target.with_suffix(".onnx").read_bytes()).hexdigest(),
+        "front_end": card["front_end"],
+        "output": EMBEDDING_OUTPUT,
+        "input": f"{EMBEDDING_INPUT}: per window, the mean then the standard deviation of "
+        f"the {EMBEDDING_OUTPUT} values of the 3-s patches whose centre lies in the window",
+    }
 
 
 def format_summary(summary: dict) -> str:
@@ -208,8 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     extracted = time.perf_counter()
 
-    songs = make_songs(all_items, features, train_hop_s=config.train_hop_s)
     candidates = candidate_configs(args.candidates, config)
+    embeddings = None
+    if any(c.musicnn for c in candidates.values()):
+        paths = [item.path for item in all_items]
+        outputs = embed_all(paths, args.musicnn_cache, MUSICNN_MODEL, progress=progress)
+        embeddings = [o[EMBEDDING_OUTPUT] for o in outputs]
+    embedded = time.perf_counter()
+    songs = make_songs(all_items, features, train_hop_s=config.train_hop_s, embeddings=embeddings)
     selecting = len(candidates) > 1
     inner = args.inner_splits or args.inner_folds
     per_fit = (len(candidates) * inner if selecting else 0) + config.ensemble
@@ -247,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(dir=args.out, prefix=f".{target.name}-"))
     try:
         export_onnx(model, staging / MODEL_FILE)
+        embedding = copy_embedder(staging) if config.musicnn else None
         difference = check_parity(model, staging / MODEL_FILE, inputs)
         has_emotify = any(s.dataset == EMOTIFY for s in songs)
         card = build_card(
@@ -272,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             parity=difference,
             emotify_map=emotify_map_of(model) if has_emotify else None,
+            embedding=embedding,
         )
         write_card(card, staging / CARD_FILE)
         write_card_page(card, staging, cv, songs)
@@ -288,7 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_summary(card["evaluation"]["metrics"]))
     print(
         f"ONNX parity max |diff| {difference:.2e}; wrote {target}\n"
-        f"time: features {extracted - start:.0f} s, training {trained - extracted:.0f} s, "
+        f"time: features {extracted - start:.0f} s, musicnn {embedded - extracted:.0f} s, "
+        f"training {trained - embedded:.0f} s, "
         f"total {time.perf_counter() - start:.0f} s"
     )
     return 0

@@ -15,9 +15,9 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
+from app.features.windows import EMBEDDING_INPUT
 from app.model import MOODS_OUTPUT
 from training.network import (
-    INPUT_NAMES,
     OUTPUT_NAMES,
     EmotionNet,
     Ensemble,
@@ -44,16 +44,17 @@ class ParityError(AssertionError):
 def export_onnx(model: EmotionNet | Ensemble, path: Path) -> None:
     """Write ``model`` (put in eval mode) to ``path`` with a dynamic batch axis."""
     model.eval()
-    example = example_inputs()
-    dynamic_axes = {name: {0: "batch"} for name in (*INPUT_NAMES, *GRAPH_OUTPUTS)}
+    names = model.input_names
+    example = example_inputs(embedding=EMBEDDING_INPUT in names)
+    dynamic_axes = {name: {0: "batch"} for name in (*names, *GRAPH_OUTPUTS)}
     with warnings.catch_warnings():
         # The legacy exporter warns about its own deprecation; the choice is explained above.
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             model,
-            tuple(example[name] for name in INPUT_NAMES),
+            tuple(example[name] for name in names),
             str(path),
-            input_names=list(INPUT_NAMES),
+            input_names=list(names),
             output_names=list(GRAPH_OUTPUTS),
             dynamic_axes=dynamic_axes,
             opset_version=OPSET,
@@ -65,9 +66,10 @@ def export_onnx(model: EmotionNet | Ensemble, path: Path) -> None:
 def parity(model: EmotionNet | Ensemble, path: Path, inputs: Mapping[str, np.ndarray]) -> float:
     """Largest absolute difference between PyTorch's and onnxruntime's outputs on ``inputs``."""
     model.eval()
-    expected = model(*(torch.from_numpy(inputs[name]) for name in INPUT_NAMES))
+    names = model.input_names
+    expected = model(*(torch.from_numpy(inputs[name]) for name in names))
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    feed = {name: np.ascontiguousarray(inputs[name], dtype=np.float32) for name in INPUT_NAMES}
+    feed = {name: np.ascontiguousarray(inputs[name], dtype=np.float32) for name in names}
     actual = session.run(list(GRAPH_OUTPUTS), feed)
     return max(float(np.max(np.abs(e.numpy() - a))) for e, a in zip(expected, actual, strict=True))
 

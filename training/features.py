@@ -1,9 +1,9 @@
 """Feature extraction over many files, cached on disk and run in parallel.
 
 Each clip's :class:`app.features.Features` is stored as one ``.npz`` file named by a
-hash of the file's path, size and modification time, the feature configuration and
-:data:`FEATURES_VERSION`, so a second run reads the cache and any change to the audio
-or to the configuration recomputes. Bump :data:`FEATURES_VERSION` whenever the
+hash of the file's content, the feature configuration and :data:`FEATURES_VERSION`, so
+a second run (or a run on a copy of the data) reads the cache and any change to the
+audio or to the configuration recomputes. Bump :data:`FEATURES_VERSION` whenever the
 feature code changes its output for the same configuration.
 """
 
@@ -35,16 +35,16 @@ MAX_DURATION_S: float = Settings.model_fields["max_duration_s"].default
 
 
 def file_cache_key(path: Path, **code: object) -> str:
-    """Hash of a file's resolved path, size and mtime and of what the ``code`` that reads
-    it says determines its output (JSON-ready values): a cache file name."""
-    path = Path(path).resolve()
-    stat = path.stat()
-    identity = {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **code}
+    """Hash of a file's content and of what the ``code`` that reads it says determines its
+    output (JSON-ready values): a cache file name. A copied, moved or re-downloaded
+    dataset keeps its cache; a changed file does not."""
+    content = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    identity = {"content_sha256": content, **code}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def cache_key(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> str:
-    """Hash of what determines a file's features: where it is, its size and mtime, the code."""
+    """Hash of what determines a file's features: its content and the code."""
     return file_cache_key(path, config=config.to_dict(), features_version=FEATURES_VERSION)
 
 
@@ -61,6 +61,8 @@ def save_features(features: Features, file: Path) -> None:
     arrays = {}
     for field in fields(Features):
         value = getattr(features, field.name)
+        if value is None:
+            continue
         if isinstance(value, Timbre):
             arrays |= {f"timbre.{name}": np.float64(v) for name, v in vars(value).items()}
         else:
@@ -76,6 +78,8 @@ def load_features(file: Path) -> Features:
             if field.name == "timbre":
                 names = Timbre.__dataclass_fields__
                 values["timbre"] = Timbre(**{n: float(data[f"timbre.{n}"]) for n in names})
+            elif field.name not in data:
+                continue  # an optional field that was None
             elif data[field.name].ndim == 0:
                 values[field.name] = float(data[field.name])
             else:

@@ -40,15 +40,39 @@ from sklearn.preprocessing import StandardScaler
 
 from app.features import Features
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
-from app.features.windows import Windows, windows
+from app.features.windows import EMBEDDING_INPUT, Windows, windows
 from app.model import MOODS
 from training.datasets import Item
-from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, Ensemble, Heads, Pooling
+from training.network import (
+    EMBEDDING_SIZE,
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    EmotionNet,
+    Ensemble,
+    Heads,
+    Pooling,
+)
 
 EMOTIFY, FOURQ = "emotify", "4q"
 
-REGRESSION_MODELS = ("network", "baseline_mean", "baseline_genre", "baseline_ridge")
-QUADRANT_MODELS = ("network", "baseline_mean", "baseline_logistic")
+REGRESSION_MODELS = (
+    "network",
+    "baseline_mean",
+    "baseline_genre",
+    "baseline_ridge",
+    "baseline_ridge_musicnn",
+    "baseline_ridge_both",
+)
+QUADRANT_MODELS = (
+    "network",
+    "baseline_mean",
+    "baseline_logistic",
+    "baseline_logistic_musicnn",
+    "baseline_logistic_both",
+)
+EMBEDDING_BASELINES = ("_musicnn", "_both")
+"""Suffixes of the linear baselines that read musicnn's embedding (only when the songs
+carry it): on the embedding alone, or on it beside the pooled statistics."""
 REGRESSION_METRICS = (
     "valence_r",
     "arousal_r",
@@ -142,6 +166,25 @@ class Song:
         """The song's mean pooled vector: the baselines' features."""
         return self.pooled.mean(axis=0)
 
+    @property
+    def embedding_summary(self) -> np.ndarray:
+        """The mean over the song's windows of their musicnn statistics (the musicnn
+        baselines' features); raises if the song carries no embedding."""
+        if self.windows.musicnn is None:
+            raise ValueError(f"{self.key} carries no musicnn embedding")
+        return self.windows.musicnn.mean(axis=0)
+
+
+Inputs = Callable[[Song], np.ndarray]
+"""What a linear baseline reads of a song."""
+
+BASELINE_INPUTS: dict[str, Inputs] = {
+    "": lambda s: s.summary,
+    "_musicnn": lambda s: s.embedding_summary,
+    "_both": lambda s: np.concatenate([s.summary, s.embedding_summary]),
+}
+"""Baseline name suffix -> its inputs: the pooled statistics, the embedding, both."""
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -180,6 +223,8 @@ class TrainConfig:
     """A tag is a target when at least this many training songs carry it."""
     confidence_power: float = 0.0
     """4Q's sign loss weighs each song by ``confidence ** confidence_power`` (0: all 1)."""
+    musicnn: bool = False
+    """Both branches also read musicnn's embedding of each window (the songs must carry it)."""
 
 
 def make_songs(
@@ -187,8 +232,12 @@ def make_songs(
     features: Sequence[Features],
     config: FeatureConfig = DEFAULT_CONFIG,
     train_hop_s: float = TrainConfig.train_hop_s,
+    embeddings: Sequence[np.ndarray] | None = None,
 ) -> list[Song]:
-    """Pair dataset items with their features; cut and pool windows and training crops."""
+    """Pair dataset items with their features (and musicnn's patch ``embeddings``, if
+    given); cut and pool windows and training crops."""
+    if embeddings is not None:
+        features = [replace(f, embedding=e) for f, e in zip(features, embeddings, strict=True)]
     pooling = Pooling()
     crop_config = replace(config, window_hop_s=train_hop_s)
 
@@ -231,7 +280,8 @@ def make_songs(
 
 def stack_windows(songs: Sequence[Song]) -> dict[str, np.ndarray]:
     """The raw service-window inputs of all ``songs``, keyed by input name."""
-    return {name: np.concatenate([s.windows.inputs()[name] for s in songs]) for name in INPUT_NAMES}
+    names = songs[0].windows.inputs().keys()
+    return {name: np.concatenate([s.windows.inputs()[name] for s in songs]) for name in names}
 
 
 def tag_vocabulary(songs: Sequence[Song], min_songs: int) -> tuple[str, ...]:
@@ -241,16 +291,16 @@ def tag_vocabulary(songs: Sequence[Song], min_songs: int) -> tuple[str, ...]:
 
 
 def _training_arrays(
-    songs: Sequence[Song], images: bool, vocabulary: Sequence[str] = ()
+    songs: Sequence[Song], images: bool, vocabulary: Sequence[str] = (), embedding: bool = False
 ) -> dict[str, np.ndarray]:
     counts = [len(s.train_pooled) for s in songs]
     tags = np.array([[t in s.tags for t in vocabulary] for s in songs], dtype=np.float32)
     quadrant = np.repeat([s.quadrant for s in songs], counts)
     signs = np.array([SIGNS.get(q, (0, 0)) for q in quadrant], dtype=np.float32).reshape(-1, 2)
-    raw = {
-        k: np.concatenate([s.crops.inputs()[k] for s in songs])
-        for k in (("mfcc", "chroma") if images else ())
-    }
+    raw_names = (("mfcc", "chroma") if images else ()) + ((EMBEDDING_INPUT,) if embedding else ())
+    if embedding and any(s.crops.musicnn is None for s in songs):
+        raise ValueError("the configuration reads musicnn's embedding: the songs carry none")
+    raw = {k: np.concatenate([s.crops.inputs()[k] for s in songs]) for k in raw_names}
     return {
         **raw,
         "emotify": np.repeat([s.dataset == EMOTIFY for s in songs], counts),
@@ -292,7 +342,9 @@ def _train_one(
 ) -> EmotionNet:
     torch.manual_seed(seed)
     vocabulary = tag_vocabulary(songs, config.min_tag_songs) if config.tag_weight > 0 else ()
-    data = _training_arrays(songs, images=config.channels > 0, vocabulary=vocabulary)
+    data = _training_arrays(
+        songs, images=config.channels > 0, vocabulary=vocabulary, embedding=config.musicnn
+    )
     model = EmotionNet(
         hidden=config.hidden,
         dropout=config.dropout,
@@ -300,13 +352,15 @@ def _train_one(
         conv_dropout=config.conv_dropout,
         exclude=config.exclude,
         n_tags=len(vocabulary),
+        n_embedding=EMBEDDING_SIZE if config.musicnn else 0,
     )
-    model.fit_standardization(data["x"], data.get("mfcc"))
+    model.fit_standardization(data["x"], data.get("mfcc"), data.get(EMBEDDING_INPUT))
     images = (
         (torch.from_numpy(data["mfcc"]), torch.from_numpy(data["chroma"]))
         if model.uses_images
         else None
     )
+    embedding = torch.from_numpy(data[EMBEDDING_INPUT]) if config.musicnn else None
     if config.sign_scale > 0:
         with torch.no_grad():
             model.log_sign_scale.fill_(float(np.log(config.sign_scale)))
@@ -350,7 +404,11 @@ def _train_one(
             xb = x[batch].clone()
             noise = torch.rand(len(batch), generator=generator) * 2 - 1
             xb[:, loudness] += noise * config.loudness_jitter_lu
-            heads = model.head(xb, *((images[0][batch], images[1][batch]) if images else ()))
+            heads = model.head(
+                xb,
+                *((images[0][batch], images[1][batch]) if images else (None, None)),
+                None if embedding is None else embedding[batch],
+            )
             out = torch.stack([heads.valence, heads.arousal], dim=1)
             loss = torch.zeros(())
             m = va_mask[batch]
@@ -404,11 +462,11 @@ def _song_means(
     if not songs:
         return np.zeros((0, width))
     pooled = torch.from_numpy(np.concatenate([s.pooled for s in songs]).astype(np.float32))
-    mfcc, chroma = (
-        torch.from_numpy(np.concatenate([s.windows.inputs()[k] for s in songs]))
-        for k in ("mfcc", "chroma")
-    )
-    outputs = [read(m.head(pooled, mfcc, chroma)).numpy() for m in _members(model)]
+    inputs = stack_windows(songs)
+    mfcc, chroma = torch.from_numpy(inputs["mfcc"]), torch.from_numpy(inputs["chroma"])
+    embedding = inputs.get(EMBEDDING_INPUT)
+    embedding = None if embedding is None else torch.from_numpy(embedding)
+    outputs = [read(m.head(pooled, mfcc, chroma, embedding)).numpy() for m in _members(model)]
     per_window = np.mean(outputs, axis=0)
     counts = [len(s.pooled) for s in songs]
     song = np.repeat(np.arange(len(songs)), counts)
@@ -458,17 +516,20 @@ def emotify_map_of(model: EmotionNet | Ensemble) -> dict[str, dict[str, float]]:
     return result
 
 
+def _matrix(songs: Sequence[Song], inputs: Inputs) -> np.ndarray:
+    return np.nan_to_num(np.stack([inputs(s) for s in songs]), posinf=0.0, neginf=0.0)
+
+
 def fit_ridge(
-    songs: Sequence[Song], target: Callable[[Song], np.ndarray] = lambda s: s.target
+    songs: Sequence[Song],
+    target: Callable[[Song], np.ndarray] = lambda s: s.target,
+    inputs: Inputs = BASELINE_INPUTS[""],
 ) -> Callable[[Sequence[Song]], np.ndarray]:
-    """Ridge regression of ``target`` (default: valence, arousal) on standardised pooled
-    features."""
+    """Ridge regression of ``target`` (default: valence, arousal) on standardised
+    ``inputs`` (default: the pooled statistics)."""
     model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS, alpha_per_target=True))
-    x = np.nan_to_num(np.stack([s.summary for s in songs]), posinf=0.0, neginf=0.0)
-    model.fit(x, np.stack([target(s) for s in songs]))
-    return lambda test: model.predict(
-        np.nan_to_num(np.stack([s.summary for s in test]), posinf=0.0, neginf=0.0)
-    )
+    model.fit(_matrix(songs, inputs), np.stack([target(s) for s in songs]))
+    return lambda test: model.predict(_matrix(test, inputs))
 
 
 def mood_shares(song: Song) -> np.ndarray:
@@ -501,12 +562,14 @@ def moods_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float |
     return result
 
 
-def fit_logistic(songs: Sequence[Song]) -> Callable[[Sequence[Song]], np.ndarray]:
+def fit_logistic(
+    songs: Sequence[Song], inputs: Inputs = BASELINE_INPUTS[""]
+) -> Callable[[Sequence[Song]], np.ndarray]:
     """Per axis, L2 logistic regression of the sign on standardised pooled features.
 
     The predictor returns (songs, 2) decision values: their signs give the quadrant.
     """
-    x = np.nan_to_num(np.stack([s.summary for s in songs]), posinf=0.0, neginf=0.0)
+    x = _matrix(songs, inputs)
     signs = np.array([SIGNS[s.quadrant] for s in songs])
     models = []
     for k in range(2):
@@ -530,7 +593,7 @@ def fit_logistic(songs: Sequence[Song]) -> Callable[[Sequence[Song]], np.ndarray
         models.append(make_pipeline(StandardScaler(), classifier).fit(x, labels))
 
     def predict(test: Sequence[Song]) -> np.ndarray:
-        xt = np.nan_to_num(np.stack([s.summary for s in test]), posinf=0.0, neginf=0.0)
+        xt = _matrix(test, inputs)
         return np.stack(
             [
                 np.full(len(xt), m) if isinstance(m, float) else m.decision_function(xt)
@@ -682,6 +745,8 @@ def cross_validate(
     for name in datasets:
         result.indices[name] = np.array([i for i, s in enumerate(songs) if s.dataset == name])
         models = models_of(name) if baselines else ("network",)
+        if any(s.windows.musicnn is None for s in songs):
+            models = tuple(m for m in models if not m.endswith(EMBEDDING_BASELINES))
         result.predictions[name] = {m: np.zeros((len(result.indices[name]), 2)) for m in models}
         result.fold_metrics[name] = {m: [] for m in models}
     if EMOTIFY in datasets:
@@ -718,7 +783,10 @@ def cross_validate(
                         train_truth.mean(0, keepdims=True), len(test_songs), 0
                     )
                     predicted["baseline_genre"] = genre_means(train_songs, test_songs)
-                    predicted["baseline_ridge"] = fit_ridge(train_songs)(test_songs)
+                    for suffix, inputs in BASELINE_INPUTS.items():
+                        if f"baseline_ridge{suffix}" in result.fold_metrics[name]:
+                            ridge = fit_ridge(train_songs, inputs=inputs)
+                            predicted[f"baseline_ridge{suffix}"] = ridge(test_songs)
                 for model, values in predicted.items():
                     scored = mapped if model == "network" else values
                     metrics = emotify_metrics(truth, scored)
@@ -731,7 +799,10 @@ def cross_validate(
                     predicted["baseline_mean"] = np.repeat(
                         train_signs.mean(0, keepdims=True), len(test_songs), 0
                     )
-                    predicted["baseline_logistic"] = fit_logistic(train_songs)(test_songs)
+                    for suffix, inputs in BASELINE_INPUTS.items():
+                        if f"baseline_logistic{suffix}" in result.fold_metrics[name]:
+                            logistic = fit_logistic(train_songs, inputs)
+                            predicted[f"baseline_logistic{suffix}"] = logistic(test_songs)
                 for model, values in predicted.items():
                     result.fold_metrics[name][model].append(fourq_metrics(quadrants, values))
                     result.predictions[name][model][local_test] = values

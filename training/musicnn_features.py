@@ -2,10 +2,10 @@
 
 Each clip's outputs of the converted musicnn network (:mod:`app.features.musicnn`), one
 row per non-overlapping 3-s patch, are stored as one ``.npz`` file named by a hash of the
-file's path, size and modification time, the ONNX graph's content and
+file's content, the ONNX graph's content and
 :data:`MUSICNN_FEATURES_VERSION`: a second run reads the cache, and a change to the audio
 or to the network recomputes. :func:`clip_statistics` pools the patches of each clip
-into the mean and standard deviation that the probe in issue 14 fed to linear models.
+into the mean and standard deviation that a linear probe reads.
 """
 
 from __future__ import annotations

@@ -41,11 +41,15 @@ import torch
 from torch import nn
 
 from app.features.config import DEFAULT_CONFIG
-from app.features.windows import SCALAR_NAMES
+from app.features.windows import EMBEDDING_INPUT, SCALAR_NAMES
 from app.model import MOODS, OUTPUTS
 
 INPUT_NAMES: tuple[str, ...] = ("mfcc", "chroma", "spectral", "scalars")
-"""Names and order of the network's (and the ONNX graph's) inputs."""
+"""Names and order of the network's (and the ONNX graph's) inputs; a network that reads
+musicnn's embedding has :data:`EMBEDDING_INPUT` after them."""
+
+EMBEDDING_SIZE = 400
+"""Width of the ``musicnn`` input: mean and standard deviation of 200 values per window."""
 
 OUTPUT_NAMES: tuple[str, ...] = OUTPUTS
 """The service's outputs: valence and arousal, each (batch,) in [-1, 1]."""
@@ -427,6 +431,9 @@ class EmotionNet(nn.Module):
         Pooled statistics whose names start with one of these are not used (ablations).
     n_tags : int
         Mood tags predicted by the training-only tag head (0: no tag head).
+    n_embedding : int
+        Width of the musicnn embedding input (0: the network reads none); standardised and
+        read by both branches beside the pooled statistics.
     """
 
     def __init__(
@@ -440,16 +447,19 @@ class EmotionNet(nn.Module):
         conv_dropout: float = 0.5,
         exclude: Sequence[str] = (),
         n_tags: int = 0,
+        n_embedding: int = 0,
     ) -> None:
         super().__init__()
         self.pooling = Pooling(n_mfcc, n_chroma, n_scalars)
         keep = [i for i, n in enumerate(self.pooling.names) if not n.startswith(tuple(exclude))]
         self.register_buffer("keep", torch.as_tensor(keep, dtype=torch.long))
         self.names = tuple(self.pooling.names[i] for i in keep)
-        n = len(keep)
-        self.standardize = Standardize(n)
+        self.standardize = Standardize(len(keep))
         self.uses_images = channels > 0
         self.standardize_mfcc = Standardize(n_mfcc, images=True)
+        self.n_embedding = n_embedding
+        self.standardize_embedding = Standardize(n_embedding)
+        n = len(keep) + n_embedding
         self.valence = Branch(n, hidden, dropout, channels, conv_dropout, n_mfcc, n_chroma)
         self.arousal = Branch(n, hidden, dropout, channels, conv_dropout, n_mfcc, n_chroma)
         self.gems = nn.Linear(self.valence.width + self.arousal.width, N_GEMS)
@@ -472,13 +482,22 @@ class EmotionNet(nn.Module):
             parts.append(self.pooling(*x).numpy())
         return np.concatenate(parts) if parts else np.zeros((0, self.pooling.n_features))
 
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The graph's inputs: :data:`INPUT_NAMES`, then the embedding if it reads one."""
+        return (*INPUT_NAMES, EMBEDDING_INPUT) if self.n_embedding else INPUT_NAMES
+
     def fit_standardization(
-        self, data: np.ndarray | Mapping[str, np.ndarray], mfcc: np.ndarray | None = None
+        self,
+        data: np.ndarray | Mapping[str, np.ndarray],
+        mfcc: np.ndarray | None = None,
+        embedding: np.ndarray | None = None,
     ) -> None:
         """Set the standardisations from training windows: raw inputs keyed by name, or
-        pooled vectors plus (when the branches read images) the raw MFCC images."""
+        pooled vectors plus (when the branches read them) the raw MFCC images and the
+        embeddings."""
         if isinstance(data, Mapping):
-            pooled, mfcc = self.pool(data), data["mfcc"]
+            pooled, mfcc, embedding = self.pool(data), data["mfcc"], data.get(EMBEDDING_INPUT)
         else:
             pooled = data
         self.standardize.fit(pooled[:, self.keep.numpy()])
@@ -486,16 +505,25 @@ class EmotionNet(nn.Module):
             self.standardize_mfcc.fit(mfcc)
         elif self.uses_images:
             raise ValueError("the convolutional branches need the training MFCC images")
+        if self.n_embedding:
+            if embedding is None:
+                raise ValueError("the network reads the embedding: give the training ones")
+            self.standardize_embedding.fit(embedding)
 
     def head(
         self,
         pooled: torch.Tensor,
         mfcc: torch.Tensor | None = None,
         chroma: torch.Tensor | None = None,
+        embedding: torch.Tensor | None = None,
     ) -> Heads:
-        """Every head's output from pooled vectors and, when the branches have
-        convolutions, the raw MFCC and chroma images."""
+        """Every head's output from pooled vectors and, when the branches read them, the
+        raw MFCC and chroma images and the embedding."""
         z = self.standardize(pooled.index_select(1, self.keep))
+        if self.n_embedding:
+            if embedding is None:
+                raise ValueError("the network reads the musicnn embedding")
+            z = torch.cat([z, self.standardize_embedding(embedding)], dim=1)
         images: tuple[torch.Tensor, ...] = ()
         if self.uses_images:
             if mfcc is None or chroma is None:
@@ -513,10 +541,11 @@ class EmotionNet(nn.Module):
         chroma: torch.Tensor,
         spectral: torch.Tensor,
         scalars: torch.Tensor,
+        musicnn: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Return valence and arousal, each (batch,) in [-1, 1], and the (batch, 9) moods."""
         pooled = self.pooling(mfcc, chroma, spectral, scalars)
-        heads = self.head(pooled, mfcc, chroma)
+        heads = self.head(pooled, mfcc, chroma, musicnn)
         return heads.valence, heads.arousal, torch.softmax(heads.gems, dim=1)
 
 
@@ -529,6 +558,7 @@ class Ensemble(nn.Module):
             raise ValueError("an ensemble needs at least one member")
         self.members = nn.ModuleList(members)
         self.pooling = members[0].pooling
+        self.input_names = members[0].input_names
 
     def forward(
         self,
@@ -536,17 +566,21 @@ class Ensemble(nn.Module):
         chroma: torch.Tensor,
         spectral: torch.Tensor,
         scalars: torch.Tensor,
+        musicnn: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         pooled = self.pooling(mfcc, chroma, spectral, scalars)
-        outputs = [m.head(pooled, mfcc, chroma) for m in self.members]
+        outputs = [m.head(pooled, mfcc, chroma, musicnn) for m in self.members]
         valence = torch.stack([o.valence for o in outputs]).mean(dim=0)
         arousal = torch.stack([o.arousal for o in outputs]).mean(dim=0)
         moods = torch.stack([torch.softmax(o.gems, dim=1) for o in outputs]).mean(dim=0)
         return valence, arousal, moods
 
 
-def example_inputs(batch: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:
-    """Random inputs of the network's shapes, on plausible raw scales (for export and tests)."""
+def example_inputs(
+    batch: int = 2, seed: int = 0, *, embedding: bool = False
+) -> dict[str, torch.Tensor]:
+    """Random inputs of the network's shapes, on plausible raw scales (for export and tests):
+    :data:`INPUT_NAMES`, and the musicnn embedding too with ``embedding``."""
     generator = torch.Generator().manual_seed(seed)
     config = DEFAULT_CONFIG
     steps = config.n_steps
@@ -554,9 +588,12 @@ def example_inputs(batch: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:
     def rand(*shape: int, scale: float = 1.0, offset: float = 0.0) -> torch.Tensor:
         return torch.rand(*shape, generator=generator) * scale + offset
 
-    return {
+    inputs = {
         "mfcc": torch.randn(batch, config.n_mfcc, steps, generator=generator) * 20.0,
         "chroma": rand(batch, config.n_chroma, steps),
         "spectral": rand(batch, 2, steps, scale=5000.0, offset=100.0),
         "scalars": rand(batch, len(SCALAR_NAMES), scale=100.0, offset=-50.0),
     }
+    if embedding:
+        inputs[EMBEDDING_INPUT] = rand(batch, EMBEDDING_SIZE)
+    return inputs

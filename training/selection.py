@@ -25,15 +25,24 @@ from training.fit import (
     cross_validate,
 )
 
-CANDIDATES: dict[str, dict[str, float]] = {
+_TAGS = {"tag_weight": 0.5}
+_CONFIDENCE = {"confidence_power": 2.0}
+_MUSICNN = {"musicnn": True}
+
+CANDIDATES: dict[str, dict[str, float | bool]] = {
     "base": {},
-    "tags": {"tag_weight": 0.5},
-    "confidence": {"confidence_power": 2.0},
-    "tags+confidence": {"tag_weight": 0.5, "confidence_power": 2.0},
+    "tags": _TAGS,
+    "confidence": _CONFIDENCE,
+    "tags+confidence": _TAGS | _CONFIDENCE,
+    "musicnn": _MUSICNN,
+    "musicnn+tags": _MUSICNN | _TAGS,
+    "musicnn+confidence": _MUSICNN | _CONFIDENCE,
+    "musicnn+tags+confidence": _MUSICNN | _TAGS | _CONFIDENCE,
 }
 """Named changes to the base :class:`TrainConfig` that ``music-emotion-train --candidates``
 can choose among: ``tags`` adds the auxiliary loss on 4Q's AllMusic mood tags,
-``confidence`` weighs 4Q's songs by ``PQuad ** 2``."""
+``confidence`` weighs 4Q's songs by ``PQuad ** 2``, ``musicnn`` has both branches read
+musicnn's embedding."""
 
 SELECTION_METRICS: tuple[tuple[str, str], ...] = (
     (EMOTIFY, "valence_r"),

@@ -19,6 +19,7 @@ from app.errors import SilentAudioError
 from app.features.budget import descriptor_spans
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE, FeatureConfig
 from app.features.loudness import SILENCE_LUFS, integrated_loudness
+from app.features.musicnn import EMBEDDING_OUTPUT, MusicnnEmbedder
 from app.features.spectral import spectral_features
 from app.features.timbre import Timbre
 from app.features.timbre import timbre as timbral_descriptors
@@ -50,6 +51,10 @@ class Features:
         Shape (steps,), Hz, one value per ``config.step_s`` seconds.
     mfcc, chroma : np.ndarray
         Shapes (n_mfcc, steps) and (n_chroma, steps).
+    embedding : np.ndarray or None
+        Shape (patches, 200): musicnn's ``penultimate`` of each non-overlapping patch of
+        :data:`~app.features.musicnn.PATCH_S` seconds (:mod:`app.features.musicnn`), or
+        None when the model reads no embedding.
     """
 
     duration_s: float
@@ -61,6 +66,7 @@ class Features:
     spectral_rolloff: np.ndarray
     mfcc: np.ndarray
     chroma: np.ndarray
+    embedding: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
@@ -74,6 +80,7 @@ def extract(
     *,
     loudness_lufs: float | None = None,
     mono_loudness_lufs: float | None = None,
+    embedder: MusicnnEmbedder | None = None,
 ) -> Features:
     """Compute all features of ``samples``, shape (channels, n) at ``config.sample_rate``.
 
@@ -82,7 +89,8 @@ def extract(
     pass it with the mono mix alone as ``samples``, and free the channels; if it also
     measured the mix's loudness (which the timbral models normalise; see
     :func:`app.features.loudness.integrated_loudness_and_mix`), it may pass that as
-    ``mono_loudness_lufs`` rather than have it measured again.
+    ``mono_loudness_lufs`` rather than have it measured again. With an ``embedder``
+    the features include musicnn's embedding of every 3-s patch.
 
     Raises
     ------
@@ -117,6 +125,7 @@ def extract(
         spectral_rolloff=spectral.spectral_rolloff,
         mfcc=spectral.mfcc,
         chroma=spectral.chroma,
+        embedding=None if embedder is None else embedder.embed(mono, sr)[EMBEDDING_OUTPUT],
     )
 
 

@@ -4,7 +4,9 @@ A window is ``config.n_steps`` steps (20 s). Windows start every ``window_hop_s`
 (10 s) while they fit; if the last one stops short of the end, one more window is
 aligned with the end, so every step of the song is seen. A song shorter than one
 window is repeated (tiled) to fill it: its statistics stay those of the music,
-where zero padding would add silence the training data never had.
+where zero padding would add silence the training data never had. When the features
+carry musicnn's patch embeddings, each window also gets their mean and standard
+deviation over the patches whose centre lies in it (:func:`window_embeddings`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from app.features import Features
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
+from app.features.musicnn import PATCH_S
 from app.features.timbre import Timbre
 
 SCALAR_NAMES: tuple[str, ...] = (
@@ -24,6 +27,10 @@ SCALAR_NAMES: tuple[str, ...] = (
     *(f"timbre_{name}" for name in Timbre.__dataclass_fields__),
 )
 """Order of the model's ``scalars`` input."""
+
+EMBEDDING_INPUT = "musicnn"
+"""The input of a model that reads musicnn's embedding: (windows, 400), per window the mean
+then the standard deviation of its patches' embeddings."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,8 @@ class Windows:
     spectral : (windows, 2, n_steps) float32, centroid then rolloff
     scalars : (windows, len(SCALAR_NAMES)) float32
     start_s : (windows,) start time of each window in seconds
+    musicnn : (windows, 400) float32 or None
+        The window's embedding statistics, when the features carry embeddings.
     """
 
     mfcc: np.ndarray
@@ -44,18 +53,22 @@ class Windows:
     spectral: np.ndarray
     scalars: np.ndarray
     start_s: np.ndarray
+    musicnn: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.mfcc.shape[0]
 
     def inputs(self) -> dict[str, np.ndarray]:
         """The arrays keyed by the model's input names."""
-        return {
+        inputs = {
             "mfcc": self.mfcc,
             "chroma": self.chroma,
             "spectral": self.spectral,
             "scalars": self.scalars,
         }
+        if self.musicnn is not None:
+            inputs[EMBEDDING_INPUT] = self.musicnn
+        return inputs
 
 
 def window_starts(n_steps: int, config: FeatureConfig = DEFAULT_CONFIG) -> np.ndarray:
@@ -77,6 +90,22 @@ def scalar_vector(features: Features) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
+def window_embeddings(embedding: np.ndarray, start_s: np.ndarray, length_s: float) -> np.ndarray:
+    """(windows, 2 * size): mean then standard deviation of the rows of ``embedding``
+    (patches, size) whose patch centre lies in each window ``[start, start + length)``.
+
+    A window that holds no patch centre (a song shorter than one patch is one patch)
+    takes every patch.
+    """
+    centres = (np.arange(len(embedding)) + 0.5) * PATCH_S
+    rows = []
+    for start in start_s:
+        inside = embedding[(centres >= start) & (centres < start + length_s)]
+        inside = inside if len(inside) else embedding
+        rows.append(np.concatenate([inside.mean(axis=0), inside.std(axis=0)]))
+    return np.asarray(rows, dtype=np.float32)
+
+
 def windows(features: Features, config: FeatureConfig = DEFAULT_CONFIG) -> Windows:
     """Cut ``features`` into model windows.
 
@@ -95,10 +124,15 @@ def windows(features: Features, config: FeatureConfig = DEFAULT_CONFIG) -> Windo
     starts = window_starts(steps.shape[1], config)
     stacked = np.stack([steps[:, s : s + size] for s in starts]).astype(np.float32)
     n_mfcc = config.n_mfcc
+    start_s = starts * config.step_s
+    embedding = features.embedding
     return Windows(
         spectral=stacked[:, :2],
         mfcc=stacked[:, 2 : 2 + n_mfcc],
         chroma=stacked[:, 2 + n_mfcc :],
         scalars=np.repeat(scalar_vector(features)[None], len(starts), axis=0),
-        start_s=starts * config.step_s,
+        start_s=start_s,
+        musicnn=None
+        if embedding is None
+        else window_embeddings(embedding, start_s, size * config.step_s),
     )

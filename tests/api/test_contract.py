@@ -49,8 +49,9 @@ def test_model_metadata_follows_the_open_inference_protocol(client):
     assert meta["name"] == "music-emotion"
     assert meta["versions"] and meta["platform"] == "onnxruntime_onnx"
     inputs = {t["name"]: t for t in meta["inputs"]}
-    assert set(inputs) == {"mfcc", "chroma", "spectral", "scalars"}
+    assert set(inputs) == {"mfcc", "chroma", "spectral", "scalars", "musicnn"}
     assert inputs["mfcc"] == {"name": "mfcc", "datatype": "FP32", "shape": [-1, 20, 200]}
+    assert inputs["musicnn"] == {"name": "musicnn", "datatype": "FP32", "shape": [-1, 400]}
     assert [t["name"] for t in meta["outputs"]] == ["valence", "arousal", "moods"]
     assert client.get("/v2/models/music-emotion/ready").json() == {
         "name": "music-emotion",

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from app.features import Features, Timbre
 from app.features.config import DEFAULT_CONFIG
-from app.features.windows import SCALAR_NAMES, window_starts, windows
+from app.features.musicnn import PATCH_S
+from app.features.windows import (
+    EMBEDDING_INPUT,
+    SCALAR_NAMES,
+    window_embeddings,
+    window_starts,
+    windows,
+)
 
 
 def fake_features(n_steps: int) -> Features:
@@ -55,3 +64,26 @@ def test_a_short_song_is_tiled():
     cut = windows(fake_features(80))
     assert len(cut) == 1
     assert cut.spectral[0, 0, :160].tolist() == [*range(80), *range(80)]
+
+
+def test_windows_read_the_embeddings_of_the_patches_centred_in_them():
+    # 60 s: windows start at 0, 10, 20, 30, 40 s; 20 patches of 2.992 s, patch i = i.
+    embedding = np.repeat(np.arange(20, dtype=np.float32)[:, None], 200, axis=1)
+    features = replace(fake_features(600), embedding=embedding)
+    cut = windows(features)
+    assert cut.inputs()[EMBEDDING_INPUT].shape == (5, 400)
+    for window, start in zip(cut.musicnn, cut.start_s, strict=True):
+        centres = (np.arange(20) + 0.5) * PATCH_S
+        inside = np.flatnonzero((centres >= start) & (centres < start + 20))
+        assert window[:200] == pytest.approx(np.full(200, inside.mean()))
+        assert window[200:] == pytest.approx(np.full(200, inside.std()))
+    assert cut.musicnn[0, 0] == pytest.approx(np.mean(range(7)))  # centres 1.5 ... 19.5 s
+
+
+def test_a_song_shorter_than_a_patch_reads_its_one_patch_and_no_embedding_no_input():
+    features = replace(fake_features(25), embedding=np.full((1, 200), 3.0, dtype=np.float32))
+    cut = windows(features)
+    assert cut.musicnn.shape == (1, 400)
+    assert (cut.musicnn[0, :200] == 3.0).all() and (cut.musicnn[0, 200:] == 0.0).all()
+    assert EMBEDDING_INPUT not in windows(fake_features(600)).inputs()
+    assert window_embeddings(np.ones((2, 200)), np.array([100.0]), 20.0).shape == (1, 400)

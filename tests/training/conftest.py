@@ -11,6 +11,7 @@ import soundfile as sf
 
 from app.features import Features, Timbre
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
+from app.features.musicnn import PATCH_S
 from training.datasets import Item
 from training.datasets.emotify import CATEGORIES
 from training.fit import Song, make_songs
@@ -139,7 +140,8 @@ TAGS = (("joyous", "happy"), ("angry",), ("sad", "gloomy"), ("calm", "happy"))
 
 @pytest.fixture(scope="session")
 def songs() -> list[Song]:
-    """28 songs of synthetic features: 12 Emotify-like, 16 4Q-like (tagged, with confidences)."""
+    """28 songs of synthetic features and embeddings: 12 Emotify-like, 16 4Q-like (tagged,
+    with confidences)."""
     rng = np.random.default_rng(0)
     emotify = [
         Item(
@@ -164,4 +166,13 @@ def songs() -> list[Song]:
         for k in range(16)
     ]
     features = [random_features(150 + 60 * (k % 6), seed=k) for k in range(28)]
-    return make_songs(emotify + fourq, features)
+    return make_songs(emotify + fourq, features, embeddings=random_embeddings(features))
+
+
+def random_embeddings(features: list[Features]) -> list[np.ndarray]:
+    """Per song, a random 200-value musicnn embedding of each of its 3-s patches."""
+    rng = np.random.default_rng(1)
+    return [
+        rng.uniform(0, 2, (max(1, int(f.duration_s // PATCH_S)), 200)).astype(np.float32)
+        for f in features
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
 
+from app.analysis import Analyzer
 from app.audio import decode
 from app.features import extract
 from app.features.windows import windows
@@ -33,6 +35,8 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
         "--inner-folds",
         "2",
         "--inner-splits",
+        "1",
+        "--repeats",
         "1",
         "--epochs",
         "2",
@@ -77,9 +81,21 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     assert model.has_moods and prediction.moods.shape == (len(clip), 9)
     assert np.allclose(prediction.moods.sum(axis=1), 1.0, atol=1e-5)
 
-    # A second run reads every feature from the cache and replaces the model.
-    assert main([*args, "--epochs", "1", "--candidates", "base"]) == 0
-    assert json.loads((folder / "card.json").read_text())["training"]["epochs"] == 1
+    # A second run reads every feature from the cache and replaces the model: one reading
+    # musicnn's embedding, which carries the musicnn network beside its graph.
+    musicnn = ["--candidates", "musicnn", "--musicnn-cache", str(tmp_path / "musicnn")]
+    assert main([*args, "--epochs", "1", *musicnn]) == 0
+    card = json.loads((folder / "card.json").read_text())
+    assert card["training"]["epochs"] == 1 and card["training"]["musicnn"]
+    assert card["inputs"][-1] == {"name": "musicnn", "shape": ["batch", 400], "dtype": "float32"}
+    digest = hashlib.sha256((folder / "musicnn.onnx").read_bytes()).hexdigest()
+    assert card["embedding"]["sha256"] == digest and (folder / "musicnn-LICENSE.md").is_file()
+    assert "musicnn" in card["description"]
+    analyzer = Analyzer(folder, warm_up=False)
+    assert analyzer.model.embedder is not None
+    emotion = analyzer(mini_datasets / "emotify" / "audio" / "3.mp3")
+    assert emotion.features.embedding.shape == (2, 200)  # 8 s: two 3-s patches
+    assert -1 <= emotion.valence <= 1 and emotion.moods is not None
 
 
 def test_datasets_default_to_those_present_and_a_csv_can_be_added(mini_datasets, tmp_path):
@@ -97,3 +113,18 @@ def test_datasets_default_to_those_present_and_a_csv_can_be_added(mini_datasets,
     assert (items["csv"][0].valence, items["csv"][0].arousal) == (0.5, -0.5)
     only = parse_args(["--data", str(mini_datasets), "--datasets", "4q"])
     assert list(load_items(only)) == ["4q"]
+
+
+def test_the_defaults_are_the_command_that_made_the_shipped_model(mini_datasets):
+    from app.settings import Settings
+    from training.cli import SHIPPED_CANDIDATES, parse_args
+
+    args = parse_args(["--data", str(mini_datasets)])
+    card = json.loads((Settings().model_path / "card.json").read_text())
+    protocol = card["evaluation"]["selection_protocol"]
+    assert args.version == card["version"] and args.folds == 5
+    assert list(protocol["candidates"]) == args.candidates == list(SHIPPED_CANDIDATES)
+    assert (protocol["inner_folds"], protocol["inner_splits"]) == (args.inner_folds, 2)
+    assert len(protocol["chosen_per_outer_fold"]) == args.repeats == 2
+    every_fold = parse_args(["--data", str(mini_datasets), "--inner-splits", "0"])
+    assert every_fold.inner_splits is None

@@ -19,13 +19,32 @@ from training.export import (
     export_onnx,
     parity,
 )
-from training.network import INPUT_NAMES, OUTPUT_NAMES, EmotionNet, Ensemble, example_inputs
+from training.network import (
+    EMBEDDING_SIZE,
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    EmotionNet,
+    Ensemble,
+    example_inputs,
+)
+
+VARIANTS = {
+    "pooled": {},
+    "convolutions": {"channels": 2},
+    "musicnn": {"n_embedding": EMBEDDING_SIZE},
+}
 
 
-@pytest.fixture(scope="module", params=[0, 2], ids=["pooled", "convolutions"])
+def inputs_for(net: EmotionNet, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random inputs of every input ``net`` reads."""
+    example = example_inputs(batch, seed, embedding=net.n_embedding > 0)
+    return {k: v.numpy() for k, v in example.items()}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
 def exported(tmp_path_factory, request):
-    net = EmotionNet(channels=request.param)
-    net.fit_standardization({k: v.numpy() for k, v in example_inputs(32, seed=1).items()})
+    net = EmotionNet(**VARIANTS[request.param])
+    net.fit_standardization(inputs_for(net, 32, seed=1))
     # Nonzero biases so that every layer matters in the comparison.
     with torch.no_grad():
         for p in net.parameters():
@@ -37,21 +56,20 @@ def exported(tmp_path_factory, request):
 
 def test_onnx_matches_pytorch(exported):
     net, path = exported
-    inputs = {k: v.numpy() for k, v in example_inputs(17, seed=5).items()}
-    assert check_parity(net, path, inputs) <= PARITY_ATOL
+    assert check_parity(net, path, inputs_for(net, 17, seed=5)) <= PARITY_ATOL
 
 
 def test_graph_has_the_contract_names_and_a_dynamic_batch(exported):
-    _, path = exported
+    net, path = exported
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    card = contract()
+    card = contract(embedding=net.n_embedding > 0)
     assert [(i.name, i.shape) for i in session.get_inputs()] == [
         (i["name"], i["shape"]) for i in card["inputs"]
     ]
     assert [o.name for o in session.get_outputs()] == list(GRAPH_OUTPUTS)
     assert [o["name"] for o in card["outputs"]] == list(GRAPH_OUTPUTS)
     for batch in (1, 5):
-        feed = {k: v.numpy() for k, v in example_inputs(batch).items()}
+        feed = inputs_for(net, batch)
         valence, arousal, moods = session.run(list(GRAPH_OUTPUTS), feed)
         assert valence.shape == arousal.shape == (batch,)
         assert moods.shape == (batch, len(MOODS)) and (moods >= 0).all()
@@ -64,21 +82,25 @@ def test_parity_failure_is_reported(exported):
     other = copy.deepcopy(net)
     with torch.no_grad():
         other.valence.out.bias.add_(0.5)
-    inputs = {k: v.numpy() for k, v in example_inputs(3).items()}
+    inputs = inputs_for(net, 3)
     assert parity(other, path, inputs) > 0.01
     with pytest.raises(ParityError):
         check_parity(other, path, inputs)
-    assert set(inputs) == set(INPUT_NAMES) and np.isfinite(parity(net, path, inputs))
+    assert set(inputs) == set(net.input_names) and np.isfinite(parity(net, path, inputs))
+    assert net.input_names == (*INPUT_NAMES, "musicnn")[: len(inputs)]
 
 
-def test_an_ensemble_exports_as_one_graph(tmp_path):
+@pytest.mark.parametrize("n_embedding", [0, EMBEDDING_SIZE])
+def test_an_ensemble_exports_as_one_graph(tmp_path, n_embedding):
     members = []
     for seed in range(2):
         torch.manual_seed(seed)
-        net = EmotionNet(hidden=4)
-        net.fit_standardization({k: v.numpy() for k, v in example_inputs(16, seed=1).items()})
+        net = EmotionNet(hidden=4, n_embedding=n_embedding)
+        net.fit_standardization(inputs_for(net, 16, seed=1))
         members.append(net)
     ensemble = Ensemble(members).eval()
     export_onnx(ensemble, tmp_path / "model.onnx")
-    inputs = {k: v.numpy() for k, v in example_inputs(4, seed=7).items()}
+    inputs = inputs_for(members[0], 4, seed=7)
     assert check_parity(ensemble, tmp_path / "model.onnx", inputs) <= PARITY_ATOL
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"))
+    assert tuple(i.name for i in session.get_inputs()) == ensemble.input_names

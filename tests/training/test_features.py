@@ -32,15 +32,18 @@ def test_npz_round_trip(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_cache_key_tracks_file_and_config(tmp_path):
+def test_cache_key_tracks_content_and_config_not_where_or_when(tmp_path):
     path = tmp_path / "a.wav"
     path.write_bytes(b"one")
     key = cache_key(path)
     assert cache_key(path) == key
     assert cache_key(path, replace(DEFAULT_CONFIG, n_mfcc=13)) != key
-    os.utime(path, ns=(0, 10**9))
-    assert cache_key(path) != key
-    path.write_bytes(b"longer")
+    os.utime(path, ns=(0, 10**9))  # a copied dataset: new times, same bytes
+    copy = tmp_path / "copy" / "b.wav"
+    copy.parent.mkdir()
+    copy.write_bytes(b"one")
+    assert cache_key(path) == key == cache_key(copy)
+    path.write_bytes(b"two")  # same size, other content
     assert cache_key(path) != key
 
 

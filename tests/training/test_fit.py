@@ -48,13 +48,16 @@ def test_folds_partition_songs_and_keep_artists_together(songs):
         assert {songs[i].dataset for i in test} == {"emotify", "4q"}
 
 
-@pytest.mark.parametrize("channels", [0, 2])
-def test_song_prediction_is_the_mean_of_the_graphs_window_outputs(songs, channels):
-    net = train_network(songs[:20], replace(TINY, channels=channels))
+@pytest.mark.parametrize(
+    "change", [{}, {"channels": 2}, {"musicnn": True}], ids=["pooled", "convolutions", "musicnn"]
+)
+def test_song_prediction_is_the_mean_of_the_graphs_window_outputs(songs, change):
+    net = train_network(songs[:20], replace(TINY, **change))
     song = songs[5]
     raw = {k: torch.from_numpy(v) for k, v in song.windows.inputs().items()}
+    assert net.input_names == (*INPUT_NAMES, "musicnn")[: 4 + bool(change.get("musicnn"))]
     with torch.no_grad():
-        valence, arousal, moods = net(*(raw[n] for n in INPUT_NAMES))
+        valence, arousal, moods = net(*(raw[n] for n in net.input_names))
     expected = [valence.mean().item(), arousal.mean().item()]
     assert predict_songs(net, [song])[0] == pytest.approx(expected, abs=1e-5)
     shares = predict_moods(net, [song])[0]
