@@ -12,7 +12,6 @@ network beside it (``musicnn.onnx`` and ``musicnn.json``), loaded as its
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import onnxruntime as ort
 
 from app.errors import ModelContractError
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
-from app.features.musicnn import MusicnnEmbedder
+from app.features.musicnn import MusicnnEmbedder, graph_sha256
 from app.features.windows import EMBEDDING_INPUT, SCALAR_NAMES, Windows
 
 CARD_FILE = "card.json"
@@ -111,15 +110,15 @@ class EmotionModel:
 
 def load_embedder(directory: Path, card: dict, threads: int) -> MusicnnEmbedder:
     """The musicnn network in ``directory``, once its graph is the one the card names."""
-    graph = directory / f"{EMBEDDER_FILE}.onnx"
+    graph = directory / EMBEDDER_FILE
     expected = card.get("embedding", {}).get("sha256")
     try:
-        digest = hashlib.sha256(graph.read_bytes()).hexdigest()
+        digest = graph_sha256(graph)
     except OSError as exc:
         raise ModelContractError(f"the model reads musicnn's embedding: {exc}") from exc
     if digest != expected:
-        raise ModelContractError(f"{graph} is not the musicnn graph the model card names")
-    return MusicnnEmbedder(directory / EMBEDDER_FILE, threads=threads)
+        raise ModelContractError(f"{graph}.onnx is not the musicnn graph the model card names")
+    return MusicnnEmbedder(graph, threads=threads)
 
 
 def check_card(card: dict, config: FeatureConfig) -> None:

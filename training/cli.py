@@ -15,7 +15,6 @@ $ music-emotion-train --data ../shared/datasets --datasets emotify 4q --out mode
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from app.features.musicnn import DEFAULT_MODEL as MUSICNN_MODEL
-from app.features.musicnn import EMBEDDING_OUTPUT
+from app.features.musicnn import EMBEDDING_OUTPUT, graph_sha256
 from app.features.windows import EMBEDDING_INPUT
 from app.model import CARD_FILE, EMBEDDER_FILE, MODEL_FILE
 from training.card import METRIC_LABELS, build_card, write_card, write_card_page
@@ -195,7 +194,7 @@ def copy_embedder(folder: Path, source: Path = MUSICNN_MODEL) -> dict:
         "source": card["source"],
         "licence": f"{card['licence'].split(' (')[0]} ({EMBEDDER_FILE}-LICENSE.md)",
         "graph": f"{EMBEDDER_FILE}.onnx",
-        "sha256": hashlib.sha256(target.with_suffix(".onnx").read_bytes()).hexdigest(),
+        "sha256": graph_sha256(target),
         "front_end": card["front_end"],
         "output": EMBEDDING_OUTPUT,
         "input": f"{EMBEDDING_INPUT}: per window, the mean then the standard deviation of "

@@ -10,7 +10,6 @@ into the mean and standard deviation that a linear probe reads.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from app.audio import decode
-from app.features.musicnn import DEFAULT_MODEL, MusicnnEmbedder
+from app.features.musicnn import DEFAULT_MODEL, MusicnnEmbedder, graph_sha256
 from training.features import MAX_DURATION_S, file_cache_key, save_npz
 
 MUSICNN_FEATURES_VERSION = 1
@@ -28,10 +27,8 @@ MUSICNN_FEATURES_VERSION = 1
 DEFAULT_CACHE = Path(".cache") / "musicnn"
 
 
-@cache
-def graph_digest(model: Path) -> str:
-    """SHA-256 of ``<model>.onnx``: the cache follows the network, not its file name."""
-    return hashlib.sha256(Path(model).with_suffix(".onnx").read_bytes()).hexdigest()
+graph_digest = cache(graph_sha256)
+""":func:`graph_sha256`, read once per graph: the cache follows the network, not its name."""
 
 
 def cache_key(path: Path, model: Path = DEFAULT_MODEL) -> str:

@@ -13,6 +13,7 @@ is one ONNX file under ``model_store/musicnn/`` with a JSON card beside it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -59,6 +60,11 @@ the best of the network's outputs as input to a linear probe of valence and arou
 DEFAULT_MODEL = default_model_path().parent / "musicnn" / "msd_musicnn"
 """The converted MSD_musicnn, in the model store beside the service's model:
 ``<this>.onnx`` and its card ``<this>.json``."""
+
+
+def graph_sha256(model: Path) -> str:
+    """SHA-256 of ``<model>.onnx``: how a model card names the musicnn graph it reads."""
+    return hashlib.sha256(Path(model).with_suffix(".onnx").read_bytes()).hexdigest()
 
 
 def log_mel(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
