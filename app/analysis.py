@@ -22,19 +22,31 @@ from app.model import MOODS, EmotionModel
 
 
 class Quadrant(StrEnum):
-    """Quadrants of Russell's circumplex, named by their typical emotions."""
+    """Quadrants of Russell's circumplex, named by their typical emotions, in the order
+    of their numbers (Q1..Q4, as 4Q numbers them)."""
 
     HAPPY = "happy/excited"
     ANGRY = "angry/tense"
     SAD = "sad/depressed"
     CALM = "calm/relaxed"
 
+    @property
+    def number(self) -> int:
+        """1 to 4: Q1 valence+ arousal+, Q2 valence- arousal+, Q3 both -, Q4 valence+
+        arousal-."""
+        return list(Quadrant).index(self) + 1
+
     @classmethod
     def of(cls, valence: float, arousal: float) -> Quadrant:
-        """The quadrant of a point; 0 counts as positive."""
-        if valence >= 0:
-            return cls.HAPPY if arousal >= 0 else cls.CALM
-        return cls.ANGRY if arousal >= 0 else cls.SAD
+        """The quadrant of a point (:func:`quadrant_numbers`)."""
+        return list(cls)[int(quadrant_numbers(valence, arousal)) - 1]
+
+
+def quadrant_numbers(valence: np.ndarray, arousal: np.ndarray) -> np.ndarray:
+    """The quadrant numbers (1-4, :attr:`Quadrant.number`) of points; 0 counts as
+    positive. The one quadrant rule: :meth:`Quadrant.of` and the training use it."""
+    v, a = np.asarray(valence) >= 0, np.asarray(arousal) >= 0
+    return np.select([v & a, ~v & a, ~v & ~a], [1, 2, 3], default=4)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,10 @@ import soundfile as sf
 import soxr
 
 from app.errors import AudioTooShortError, EmptyInputError, UndecodableAudioError
-from app.features.config import SAMPLE_RATE
 from app.native_stderr import decoder_stderr_to_log
+
+SAMPLE_RATE = 22050
+"""Every file is decoded to this rate (Hz), the rate every feature is computed at."""
 
 BLOCK_FRAMES = 1152 * 64
 """Frames read per block at the source rate: bounds decoding memory.
@@ -61,7 +63,7 @@ class Audio:
     samples : np.ndarray
         float32 array of shape (channels, n) at ``sample_rate``.
     sample_rate : int
-        Always :data:`app.features.config.SAMPLE_RATE`.
+        Always :data:`SAMPLE_RATE`.
     source_sample_rate : int
         The file's own sample rate.
     truncated : bool
@@ -85,10 +87,15 @@ class Audio:
 
     @property
     def mono(self) -> np.ndarray:
-        """The channels averaged, as ``librosa.to_mono`` does."""
-        if self.channels == 1:
-            return self.samples[0]
-        return self.samples.mean(axis=0)
+        """The channels averaged (:func:`mono_mix`)."""
+        return mono_mix(self.samples)
+
+
+def mono_mix(samples: np.ndarray) -> np.ndarray:
+    """The mono mix of (channels, n) ``samples``: the channels averaged, as
+    ``librosa.to_mono`` does; the one mix every feature reads."""
+    samples = np.atleast_2d(samples)
+    return samples[0] if samples.shape[0] == 1 else samples.mean(axis=0)
 
 
 def decode(source: Source, *, max_duration_s: float = 600.0) -> Audio:

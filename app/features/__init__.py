@@ -15,6 +15,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from app.audio import mono_mix
 from app.errors import SilentAudioError
 from app.features.budget import descriptor_spans
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE, FeatureConfig
@@ -104,7 +105,7 @@ def extract(
     """
     samples = np.atleast_2d(samples)
     sr = config.sample_rate
-    mono = samples[0] if samples.shape[0] == 1 else samples.mean(axis=0)
+    mono = mono_mix(samples)
     loudness = integrated_loudness(samples, sr) if loudness_lufs is None else loudness_lufs
     if loudness <= SILENCE_LUFS:
         raise SilentAudioError("the audio is silent (below -70 LUFS throughout)")

@@ -2,8 +2,9 @@
 
 from dataclasses import asdict, dataclass
 
-SAMPLE_RATE = 22050
-"""Every feature is computed from mono audio at this rate (Hz)."""
+from app.audio import SAMPLE_RATE
+
+__all__ = ["DEFAULT_CONFIG", "SAMPLE_RATE", "FeatureConfig"]
 
 
 @dataclass(frozen=True)
