@@ -12,7 +12,11 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL_NAME = "music-emotion-0.3.0"
+SHIPPED_MODEL = ("music-emotion", "0.3.0")
+"""Name and version of the shipped model, the one place they are written: its folder is
+``model_store/<name>-<version>``, and the training command's defaults make it."""
+
+DEFAULT_MODEL_NAME = "-".join(SHIPPED_MODEL)
 
 
 def default_model_path() -> Path:
