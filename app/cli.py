@@ -18,8 +18,8 @@ from pathlib import Path
 from app.catalogue import cli as catalogue
 from app.errors import ModelContractError, MusicEmotionError
 from app.problems import problem_of
+from app.result import feature_series, feature_summary, rounded
 from app.settings import Settings
-from app.summary import feature_series, feature_summary, rounded
 
 DESCRIPTION = "Serve the music-emotion API, or analyse audio files from the shell."
 
@@ -130,12 +130,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _predict(args: argparse.Namespace, settings: Settings) -> int:
     from app.analysis import Analyzer
 
-    analyzer = Analyzer(
-        args.model,
-        max_duration_s=settings.max_duration_s,
-        descriptor_budget_s=settings.descriptor_budget_s,
-        warm_up=False,
-    )
+    analyzer = Analyzer(args.model, max_duration_s=settings.max_duration_s, warm_up=False)
 
     def predict(path: Path) -> dict:
         emotion = analyzer(path)
@@ -153,12 +148,7 @@ def _features(args: argparse.Namespace, settings: Settings) -> int:
     from app.analysis import Analyzer
 
     # The service's own path from a file to its features, so the summaries are the API's.
-    analyzer = Analyzer(
-        args.model,
-        max_duration_s=settings.max_duration_s,
-        descriptor_budget_s=settings.descriptor_budget_s,
-        warm_up=False,
-    )
+    analyzer = Analyzer(args.model, max_duration_s=settings.max_duration_s, warm_up=False)
 
     def features(path: Path) -> dict:
         emotion = analyzer(path)
