@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -78,6 +79,38 @@ def test_a_rerun_scores_only_new_files_and_force_scores_all(tmp_path):
     assert read_rows(out) == rows
 
 
+def test_the_exit_status_is_1_while_a_file_has_no_result(tmp_path):
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    write(songs / "good.wav", _song(0), SR)
+    out = tmp_path / "out"
+    args = (str(songs), "--out", str(out), "--workers", "1")
+    every = run_catalogue(*args)
+    assert every.returncode == 0, every.stderr
+    (songs / "bad.mp3").write_bytes(b"not audio" * 100)
+
+    failed = run_catalogue(*args)
+    assert failed.returncode == 1, failed.stderr
+    assert "scored 0, failed 1 (1 unsupported-audio)" in failed.stderr
+    # Nothing left to score, but a file still has no result row: still 1.
+    again = run_catalogue(*args)
+    assert again.returncode == 1, again.stderr
+    assert "skipped 2 (1 already in OUT, 1 failed in an earlier run)" in again.stderr
+
+
+def test_help_documents_the_exit_statuses():
+    shown = run_catalogue("--help")
+    assert shown.returncode == 0
+    statuses = shown.stdout.split("exit status:")[1]
+    for status, meaning in [
+        ("0", "every file has a result row"),
+        ("1", "some file could not be analysed"),
+        ("2", "the command was misused"),
+        ("128+N", "stopped by signal N"),
+    ]:
+        assert re.search(rf"^  {re.escape(status)} +{meaning}", statuses, re.M), statuses
+
+
 def test_other_options_on_the_same_out_are_refused(library, scored):
     refused = run_catalogue(str(library), "--out", str(scored[0]))  # no --features
     assert refused.returncode == 2
@@ -149,7 +182,7 @@ def test_a_killed_or_hung_worker_costs_only_its_file(tmp_path):
     os.kill(freeze_while_reading(killed, process), signal.SIGKILL)
     freeze_while_reading(hung, process)  # and left stopped: it hangs
     _, stderr = process.communicate(timeout=600)
-    assert process.returncode == 0, stderr
+    assert process.returncode == 1, stderr
     rows = read_rows(out)
     assert [(row["path"], row["error_type"]) for row in rows] == [
         (str(killed), "/problems/analysis-crashed"),
