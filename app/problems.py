@@ -185,10 +185,13 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "not-ready",
             503,
             "Not ready",
-            "The service is still loading its model and warming up its analysis processes.",
+            "The service is still starting its analysis processes: loading the model and "
+            "warming up, a few seconds, and on a first start compiling the feature kernels "
+            "first, longer. The detail says which, and about how long it takes.",
             "Retry after the seconds given in the Retry-After header; GET /v2/health/ready "
             "answers 200 once the service is ready.",
-            "the model is still loading",
+            "the service is starting: loading the model and warming up (a few seconds); "
+            "retry in a few seconds",
         ),
         ProblemType(
             "start-failed",
