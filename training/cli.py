@@ -140,13 +140,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--epochs", type=int, default=d.epochs)
     parser.add_argument("--batch-size", type=int, default=d.batch_size)
-    parser.add_argument("--lr", dest="learning_rate", type=float, default=d.learning_rate)
+    parser.add_argument(
+        "--lr", dest="learning_rate", metavar="LR", type=float, default=d.learning_rate
+    )
     parser.add_argument("--weight-decay", type=float, default=d.weight_decay)
     parser.add_argument("--dropout", type=float, default=d.dropout)
     parser.add_argument("--hidden", type=int, default=d.hidden, help="0: linear branches")
     parser.add_argument("--ensemble", type=int, default=d.ensemble, help="seeds averaged")
     parser.add_argument(
-        "--train-hop", dest="train_hop_s", type=float, default=d.train_hop_s, help="crop hop, s"
+        "--train-hop",
+        dest="train_hop_s",
+        metavar="S",
+        type=float,
+        default=d.train_hop_s,
+        help="crop hop, s",
     )
     parser.add_argument("--gems-weight", type=float, default=d.gems_weight)
     parser.add_argument("--4q-weight", dest="fourq_weight", type=float, default=d.fourq_weight)
@@ -154,9 +161,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--loudness-jitter",
         dest="loudness_jitter_lu",
+        metavar="LU",
         type=float,
         default=d.loudness_jitter_lu,
-        help="LU",
+        help="half-width of the noise on each crop's loudness",
     )
     parser.add_argument("--cache", type=Path, default=Path(".cache/features"))
     parser.add_argument(
