@@ -61,21 +61,22 @@ SHIPPED_CANDIDATES = (
 )
 """The default ``--candidates``: those the shipped model was chosen among."""
 
-TRAIN_OPTIONS = (
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "weight_decay",
-    "dropout",
-    "hidden",
-    "ensemble",
-    "train_hop_s",
-    "gems_weight",
-    "fourq_weight",
-    "va_weight",
-    "loudness_jitter_lu",
-)
-"""The :class:`TrainConfig` fields the command line sets (each option's ``dest``)."""
+TRAIN_OPTIONS: dict[str, tuple[str, str | None]] = {
+    "--epochs": ("epochs", None),
+    "--batch-size": ("batch_size", None),
+    "--lr": ("learning_rate", None),
+    "--weight-decay": ("weight_decay", None),
+    "--dropout": ("dropout", None),
+    "--hidden": ("hidden", "0: linear branches"),
+    "--ensemble": ("ensemble", "seeds averaged"),
+    "--train-hop": ("train_hop_s", "hop between the training crops, s"),
+    "--gems-weight": ("gems_weight", None),
+    "--4q-weight": ("fourq_weight", None),
+    "--va-weight": ("va_weight", None),
+    "--loudness-jitter": ("loudness_jitter_lu", "half-width of the noise on a crop's LUFS"),
+}
+"""Option -> (the :class:`TrainConfig` field it sets, help); its type and default are the
+field's."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -138,34 +139,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--repeats", type=int, default=2, help="outer CV repeated with this many split seeds"
     )
-    parser.add_argument("--epochs", type=int, default=d.epochs)
-    parser.add_argument("--batch-size", type=int, default=d.batch_size)
-    parser.add_argument(
-        "--lr", dest="learning_rate", metavar="LR", type=float, default=d.learning_rate
-    )
-    parser.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    parser.add_argument("--dropout", type=float, default=d.dropout)
-    parser.add_argument("--hidden", type=int, default=d.hidden, help="0: linear branches")
-    parser.add_argument("--ensemble", type=int, default=d.ensemble, help="seeds averaged")
-    parser.add_argument(
-        "--train-hop",
-        dest="train_hop_s",
-        metavar="S",
-        type=float,
-        default=d.train_hop_s,
-        help="crop hop, s",
-    )
-    parser.add_argument("--gems-weight", type=float, default=d.gems_weight)
-    parser.add_argument("--4q-weight", dest="fourq_weight", type=float, default=d.fourq_weight)
-    parser.add_argument("--va-weight", type=float, default=d.va_weight)
-    parser.add_argument(
-        "--loudness-jitter",
-        dest="loudness_jitter_lu",
-        metavar="LU",
-        type=float,
-        default=d.loudness_jitter_lu,
-        help="half-width of the noise on each crop's loudness",
-    )
+    for flag, (field, help_text) in TRAIN_OPTIONS.items():
+        default = getattr(d, field)
+        metavar = flag.removeprefix("--").replace("-", "_").upper()
+        parser.add_argument(
+            flag, dest=field, metavar=metavar, type=type(default), default=default, help=help_text
+        )
     parser.add_argument("--cache", type=Path, default=Path(".cache/features"))
     parser.add_argument(
         "--musicnn-cache",
@@ -278,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     progress = not args.no_progress
-    config = TrainConfig(**{name: getattr(args, name) for name in TRAIN_OPTIONS})
+    config = TrainConfig(**{field: getattr(args, field) for field, _ in TRAIN_OPTIONS.values()})
 
     items = load_items(args)
     all_items = [item for dataset_items in items.values() for item in dataset_items]

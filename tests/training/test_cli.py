@@ -163,13 +163,15 @@ def test_datasets_default_to_those_present_and_a_csv_can_be_added(mini_datasets,
 
 def test_the_defaults_are_the_command_that_made_the_shipped_model(mini_datasets):
     from app.settings import Settings
-    from training.cli import SHIPPED_CANDIDATES
+    from training.cli import SHIPPED_CANDIDATES, TRAIN_OPTIONS
+    from training.train import TrainConfig
 
     args = parse_args(["--data", str(mini_datasets)])
     card = json.loads((Settings().model_path / "card.json").read_text())
     protocol = card["evaluation"]["selection_protocol"]
     assert (args.name, args.version) == SHIPPED_MODEL == (card["name"], card["version"])
     assert args.folds == 5
+    assert TrainConfig(**{f: getattr(args, f) for f, _ in TRAIN_OPTIONS.values()}) == TrainConfig()
     assert list(protocol["candidates"]) == args.candidates == list(SHIPPED_CANDIDATES)
     assert (protocol["inner_folds"], protocol["inner_splits"]) == (args.inner_folds, 2)
     assert len(protocol["chosen_per_outer_fold"]) == args.repeats == 2
