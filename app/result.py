@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from app.analysis import Emotion, Quadrant
-from app.features import Features
+from app.features import Features, Timbre
 from app.features.config import DEFAULT_CONFIG
 from app.model import EmotionModel
 from app.settings import SHIPPED_MODEL
@@ -82,19 +82,6 @@ class Spread(BaseModel):
     arousal: float = Field(ge=0, examples=[0.08])
 
 
-class TimbreSummary(BaseModel):
-    """The AudioCommons timbral descriptors (0-100, reverb 0 or 1)."""
-
-    hardness: float
-    depth: float
-    brightness: float
-    roughness: float
-    warmth: float
-    sharpness: float
-    boominess: float
-    reverb: float
-
-
 class FeatureSummary(BaseModel):
     """The song-level features behind a prediction."""
 
@@ -103,7 +90,9 @@ class FeatureSummary(BaseModel):
     zero_crossings_per_s: float = Field(examples=[1510.3])
     spectral_centroid_mean_hz: float = Field(examples=[2210.5])
     spectral_rolloff_mean_hz: float = Field(examples=[4650.0])
-    timbre: TimbreSummary
+    timbre: Timbre = Field(
+        description="The AudioCommons timbral descriptors (0-100, reverb 0 or 1)."
+    )
 
 
 class Segment(BaseModel):

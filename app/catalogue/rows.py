@@ -16,9 +16,10 @@ import pyarrow as pa
 
 from app.analysis import Emotion
 from app.catalogue.sources import Entry
+from app.features import Timbre
 from app.model import MOODS
 from app.problems import ProblemDetail
-from app.result import EmotionResult, FeatureSummary, ModelInfo, TimbreSummary
+from app.result import EmotionResult, FeatureSummary, ModelInfo
 
 IDENTITY = [
     pa.field("path", pa.string(), nullable=False),
@@ -42,7 +43,7 @@ RESULT = [
 
 FEATURES = [
     *(pa.field(name, pa.float64()) for name in FeatureSummary.model_fields if name != "timbre"),
-    *(pa.field(f"timbre_{name}", pa.float64()) for name in TimbreSummary.model_fields),
+    *(pa.field(f"timbre_{name}", pa.float64()) for name in Timbre.__dataclass_fields__),
 ]
 
 MOOD_COLUMNS = [pa.field(f"mood_{name}", pa.float64()) for name in MOODS]

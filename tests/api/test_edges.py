@@ -30,6 +30,7 @@ def test_a_trailing_slash_reaches_the_same_route(app_client, path):
     assert with_slash["detail"] == without["detail"]
 
 
+@pytest.mark.slow  # a real server answers it
 def test_a_trailing_slash_is_served(client: httpx.Client, song_files):
     path = song_files["mp3"]
     response = client.post("/v1/emotion/", files={"file": (path.name, path.read_bytes())})

@@ -32,6 +32,7 @@ def test_docs_load_nothing_from_another_host():
     client.close()
 
 
+@pytest.mark.slow  # starts the service
 def test_start_up_logs_each_step_and_its_duration(tmp_path):
     log = tmp_path / "serve.log"
     port = free_port()
@@ -68,7 +69,7 @@ def _wait_for_line(log: Path, pattern: str, process: subprocess.Popen) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # starts the service with a cold numba cache
 def test_a_first_start_says_it_compiles_and_the_503_says_what_and_how_long(tmp_path):
     """A cold numba cache (an empty NUMBA_CACHE_DIR): the log says the kernels are being
     compiled, and while they are, the 503 says so, with the time it takes."""

@@ -7,6 +7,8 @@ import re
 import threading
 from collections import Counter
 
+import pytest
+
 from app.catalogue.local import score_local
 from app.catalogue.progress import Progress, Tally, duration
 from app.catalogue.sources import entries
@@ -67,6 +69,7 @@ def test_durations_read_as_people_say_them():
     ]
 
 
+@pytest.mark.slow  # scores with a real analysis process
 def test_the_total_is_known_before_the_first_file_is_done(tmp_path):
     """The listing blocks half-way (a bucket of millions): its running count is shown,
     no file is scored before the count ends, and every line after names the total."""

@@ -25,9 +25,9 @@ from tests.catalogue.conftest import (
     write,
 )
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+pytestmark = pytest.mark.slow  # runs catalogue jobs with their analysis processes
 
-pytestmark = pytest.mark.slow
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
 RAY_ALARMS = re.compile(
     r"(?i:deprecat|token authentication)|\bERROR\b|^\[[^\]]* E \d+ \d+\]|\(raylet\)"

@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # drives Chromium against a real server
 
 
 @pytest.fixture(scope="module")
