@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 
 from app.catalogue.rows import Columns
 from app.catalogue.scorer import ScoringOptions
-from app.catalogue.sources import Entry
+from app.catalogue.sources import Entry, entries
 from app.model import EmotionModel
 from app.result import ModelInfo
 from app.settings import Settings
@@ -167,6 +168,16 @@ def scoring_options(**columns: bool) -> ScoringOptions:
         timeout_s=settings.analysis_timeout_s,
         columns=Columns(moods=model.has_moods, **columns),
     )
+
+
+@pytest.fixture
+def three_songs(tmp_path: Path) -> list[Entry]:
+    """Three short songs in a folder, listed as a job lists them."""
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for i in range(3):
+        write(songs / f"{i}.wav", _song(i), SR)
+    return list(entries([str(songs)], Counter()))
 
 
 def blocked_after(entries: list[Entry], n: int, release: threading.Event) -> Iterator[Entry]:

@@ -5,22 +5,17 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections import Counter
 
 import pytest
 
 from app.catalogue.local import score_local
 from app.catalogue.progress import Progress, Tally, duration
-from app.catalogue.sources import entries
 from app.catalogue.store import PartWriter, part_files, prepare
 from tests.catalogue.conftest import (
     FIRST_TOTAL,
-    SR,
     LogLines,
-    _song,
     blocked_after,
     scoring_options,
-    write,
 )
 
 
@@ -70,14 +65,10 @@ def test_durations_read_as_people_say_them():
 
 
 @pytest.mark.slow  # scores with a real analysis process
-def test_the_total_is_known_before_the_first_file_is_done(tmp_path):
+def test_the_total_is_known_before_the_first_file_is_done(three_songs, tmp_path):
     """The listing blocks half-way (a bucket of millions): its running count is shown,
     no file is scored before the count ends, and every line after names the total."""
-    songs = tmp_path / "songs"
-    songs.mkdir()
-    for i in range(3):
-        write(songs / f"{i}.wav", _song(i), SR)
-    listed = list(entries([str(songs)], Counter()))
+    listed = three_songs
     out = tmp_path / "out"
     options = scoring_options()
     prepare(str(out), options.columns.schema(), force=False)

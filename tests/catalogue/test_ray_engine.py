@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
 from app.catalogue.progress import Progress, Tally
-from app.catalogue.sources import entries
 from app.cli import main
 from tests.catalogue.conftest import (
     FIRST_TOTAL,
@@ -83,16 +81,12 @@ def test_ray_gives_the_local_engines_rows(local_ray, library, scored, tmp_path, 
     assert len(read_rows(out)) == 11
 
 
-def test_the_total_is_known_before_the_first_file_is_done(local_ray, tmp_path):
+def test_the_total_is_known_before_the_first_file_is_done(local_ray, three_songs, tmp_path):
     """The driver lists the files (blocked half-way, as a huge bucket would) before
     the actors score any: a running count, then every line names the total."""
     from app.catalogue.ray_engine import score_ray
 
-    songs = tmp_path / "songs"
-    songs.mkdir()
-    for i in range(3):
-        write(songs / f"{i}.wav", _song(i), SR)
-    listed = list(entries([str(songs)], Counter()))
+    listed = three_songs
     out = tmp_path / "out"
     stream = LogLines()
     progress = Progress(Tally(), stream, interval_s=0)
