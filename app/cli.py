@@ -18,6 +18,7 @@ from pathlib import Path
 from app.catalogue import cli as catalogue
 from app.errors import ModelContractError, MusicEmotionError
 from app.problems import problem_of
+from app.search import cli as search
 from app.settings import Settings
 from app.summary import feature_series, feature_summary, rounded
 
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--model", type=Path, default=settings.model_path, help=MODEL_HELP)
 
     catalogue.add_parser(commands)
+    search.add_parsers(commands)
 
     args = parser.parse_args(argv)
     if args.command in ("serve", "predict", "features"):
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args, settings)
     if args.command == "catalogue":
         return catalogue.run(args)
+    if args.command in search.COMMANDS:
+        return search.run(args)
     if args.command == "predict":
         return _predict(args, settings)
     return _features(args, settings)

@@ -21,7 +21,8 @@ import pyarrow as pa
 from app.api.schemas import ModelInfo
 from app.api.workers import AnalysisWorker
 from app.catalogue import rows
-from app.catalogue.sources import Entry, is_uri, read_bytes
+from app.catalogue.sources import Entry, read_bytes
+from app.dataset import is_uri
 from app.errors import WorkerCrashedError
 from app.problems import problem_of
 
