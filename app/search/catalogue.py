@@ -11,7 +11,6 @@ of a song in an answer, rounded like every number the service reports.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -116,12 +115,13 @@ class Catalogue:
         CorruptIndexError
             If the index beside it is damaged.
         """
-        missing = [m for m in ("pyarrow", "usearch") if importlib.util.find_spec(m) is None]
-        if missing:
+        try:
+            import pyarrow  # noqa: F401
+            import usearch  # noqa: F401
+        except ImportError as error:
             raise SearchUnavailableError(
-                f"catalogue queries need {' and '.join(missing)}: "
-                "pip install 'music-emotion[catalogue]'"
-            )
+                f"catalogue queries need {error.name}: pip install 'music-emotion[catalogue]'"
+            ) from None
         from app.search.index import open_index
         from app.search.songs import load_songs
 
