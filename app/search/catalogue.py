@@ -25,8 +25,8 @@ from app.errors import (
     UnknownSongError,
 )
 from app.model import MOODS
+from app.result import rounded
 from app.search.filters import Filters, tempo_column
-from app.summary import rounded
 
 if TYPE_CHECKING:  # pyarrow and usearch are imported once the extra is known present
     from scipy.spatial import cKDTree

@@ -205,11 +205,11 @@ def test_http_problems(served):
 
 @pytest.mark.slow
 def test_a_catalogue_in_s3_answers_as_the_same_one_on_disk(
-    s3_server,
+    s3_server,  # noqa: F811 (the fixture imported above)
     scored_catalogue,
     catalogue,
     search_library,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     s3 = pafs.S3FileSystem(endpoint_override=s3_server, **_keys())
     for part in scored_catalogue.glob("*.parquet"):
