@@ -156,13 +156,7 @@ def _similar(catalogue: Catalogue, args: argparse.Namespace) -> list[Track]:
         )
     from app.analysis import Analyzer
 
-    settings = Settings()
-    analyzer = Analyzer(
-        args.model,
-        max_duration_s=settings.max_duration_s,
-        descriptor_budget_s=settings.descriptor_budget_s,
-        warm_up=False,
-    )
+    analyzer = Analyzer(args.model, max_duration_s=Settings().max_duration_s, warm_up=False)
     emotion = analyzer(Path(args.file))
     return catalogue.similar(emotion=emotion, limit=args.limit, sound_weight=args.sound_weight)
 
