@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args, settings)
     if args.command == "catalogue":
-        return catalogue.run(args)
+        status = catalogue.run(args)
+        if status == 0:
+            search.refresh_index(args.out)
+        return status
     if args.command in search.COMMANDS:
         return search.run(args)
     return _analyse_files(args, settings)

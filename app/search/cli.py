@@ -15,7 +15,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.errors import MusicEmotionError, UnknownSongError
+from app.errors import (
+    MusicEmotionError,
+    NoCatalogueError,
+    SearchUnavailableError,
+    UnknownSongError,
+)
 from app.model import MOODS
 from app.search.filters import Filters, parse_key, parse_mode, parse_quadrant
 from app.settings import Settings
@@ -129,6 +134,20 @@ def run(args: argparse.Namespace) -> int:
         record = track.as_dict()
         print(json.dumps(record) if args.json else _readable(record), flush=True)
     return 0
+
+
+def refresh_index(out: str) -> None:
+    """Bring the similarity index beside the catalogue at ``out`` up to date (the end of
+    a catalogue job); says only what went wrong. Without usearch nothing is indexed: the
+    first query builds the index instead."""
+    from app.search.catalogue import Catalogue
+
+    try:
+        Catalogue.open(out)
+    except (SearchUnavailableError, NoCatalogueError):
+        return
+    except MusicEmotionError as error:
+        print(f"catalogue: the similarity index: {error}", file=sys.stderr)
 
 
 def _filters(args: argparse.Namespace) -> Filters:

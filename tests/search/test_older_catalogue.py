@@ -3,13 +3,16 @@ the job scores only the files without it, then retires the older parts."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from app.dataset import fingerprint, part_infos
 from app.errors import MissingColumnError
 from app.search.catalogue import Catalogue
+from app.search.index import FOLDER, MANIFEST
 from tests.catalogue.conftest import run_catalogue
 from tests.search.conftest import SONGS, copy_catalogue
 
@@ -58,6 +61,8 @@ def test_an_older_catalogue_gains_the_sound_by_a_rerun(scored_catalogue, search_
     assert full.returncode == 0, full.stderr
     assert f"scored {len(before) - 3}, failed 0" in full.stderr
     assert "3 already in OUT" in full.stderr and "replaced 1 older parts" in full.stderr
+    manifest = json.loads((out / FOLDER / MANIFEST).read_text())
+    assert manifest["dataset"] == fingerprint(part_infos(str(out)))  # the job indexed it
     table = pq.read_table(out)
     assert table.num_rows == len(before) and table.column("sound").null_count == 0
     assert _values(out) == before  # the same analysis, the same values
