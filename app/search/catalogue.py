@@ -268,12 +268,16 @@ class Catalogue:
             for s, t, aim in zip(found, along.tolist(), aims, strict=True)
         ]
 
-    def points(self) -> dict[str, list]:
-        """Every song's path, valence and arousal, as three columns (the page's plane)."""
+    def points(self, most: int | None = None) -> dict[str, Any]:
+        """Every song's path, valence and arousal, as three columns (the page's plane), and
+        ``total``, the number of songs; past ``most`` songs, an even sample of them."""
+        total = len(self.songs)
+        step = max(1, -(-total // most)) if most else 1
         return {
-            "path": self.songs.paths.to_pylist(),
-            "valence": rounded(self.songs.valence.tolist()),
-            "arousal": rounded(self.songs.arousal.tolist()),
+            "path": self.songs.paths[::step].to_pylist(),
+            "valence": rounded(self.songs.valence[::step].tolist()),
+            "arousal": rounded(self.songs.arousal[::step].tolist()),
+            "total": total,
         }
 
     def _track(self, song: int, **fields: Any) -> Track:

@@ -182,7 +182,7 @@ def test_http_answers_as_python(served, catalogue, search_library):
 
     points = httpx.get(f"{served}/v1/catalogue/points", timeout=WAIT_S)
     assert points.headers["content-encoding"] == "gzip"
-    assert points.json() == {**catalogue.points(), "total": len(catalogue.songs)}
+    assert points.json() == catalogue.points() and points.json()["total"] == len(catalogue.songs)
 
 
 @pytest.mark.slow

@@ -136,11 +136,7 @@ class ServedCatalogue:
         catalogue = self.get()
         with self._lock:
             if not self._points:
-                columns = catalogue.points()
-                total = len(columns["path"])
-                step = max(1, -(-total // MAX_POINTS))
-                body = {name: values[::step] for name, values in columns.items()}
-                plain = json.dumps({**body, "total": total}).encode()
+                plain = json.dumps(catalogue.points(MAX_POINTS)).encode()
                 self._points = {"identity": plain, "gzip": gzip.compress(plain, 5)}
             return self._points[encoding]
 
