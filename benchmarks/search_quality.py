@@ -87,7 +87,7 @@ def mixed(sound: np.ndarray, plane: np.ndarray, weight: float) -> np.ndarray:
 def out_of_fold_points(songs, config, folds: int, cache: Path) -> np.ndarray:
     """(songs, 2) out-of-fold valence and arousal (the network's served outputs), cached
     under ``cache`` by the songs and the configuration."""
-    from training.fit import cross_validate
+    from training.cross_validation import cross_validate
 
     identity = json.dumps(
         {"songs": [s.key for s in songs], "config": repr(config), "folds": folds}
@@ -106,7 +106,8 @@ def out_of_fold_points(songs, config, folds: int, cache: Path) -> np.ndarray:
 
 def out_of_fold_linear(songs, folds: int, seed: int = 0) -> np.ndarray:
     """(songs, 2) out-of-fold predictions of the card's linear baselines, per set."""
-    from training.fit import BASELINE_INPUTS, fit_logistic, fit_ridge, split_folds
+    from training.baselines import BASELINE_INPUTS, fit_logistic, fit_ridge
+    from training.cross_validation import split_folds
 
     inputs = BASELINE_INPUTS["_both"]
     points = np.zeros((len(songs), 2))
@@ -123,12 +124,13 @@ def out_of_fold_linear(songs, folds: int, seed: int = 0) -> np.ndarray:
 
 def shipped_config(ensemble: int):
     """The shipped model's training configuration (its card), with ``ensemble`` seeds."""
-    from training.fit import TrainConfig
+    from training.train import TrainConfig
 
     card = json.loads((default_model_path() / "card.json").read_text())
     known = {f.name for f in fields(TrainConfig)}
-    given = {k: v for k, v in card["training"].items() if k in known}
-    given["exclude"] = tuple(given.get("exclude", ()))
+    given = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in card["training"].items() if k in known
+    }
     return replace(TrainConfig(**given), ensemble=ensemble)
 
 
@@ -151,13 +153,13 @@ def sound_variants(patches: list[np.ndarray], other: list[np.ndarray]) -> dict[s
 def duplicates(data: Path) -> None:
     """Sounds of one recording in two encodings, against the closest distinct songs."""
     from app.audio import decode
-    from app.features.musicnn import MusicnnEmbedder
+    from app.model import EmotionModel
 
     clips = sorted((data / "fullband").rglob("*.ogg"))
     if not clips:
         print("duplicates: ../shared/datasets/fullband is absent; skipped")
         return
-    embedder = MusicnnEmbedder()
+    embedder = EmotionModel(default_model_path()).embedder  # the network the service runs
 
     def sound(path: Path) -> tuple[np.ndarray, float]:
         audio = decode(path)
@@ -195,9 +197,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10])
     args = parser.parse_args()
 
+    from training.data import make_songs
     from training.datasets import load
     from training.features import extract_all
-    from training.fit import make_songs
     from training.musicnn_features import embed_all
 
     items = [item for name in SETS for item in load(name, args.data)]

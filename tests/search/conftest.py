@@ -7,9 +7,13 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from app import table
+from app.catalogue.rows import Columns
+from app.model import MOODS
 from tests.audio_fixtures import chord, clicks, noise, tone, write
 from tests.catalogue.conftest import run_catalogue
 
@@ -80,3 +84,41 @@ def parquet_rows(out: Path) -> list[dict]:
     """The catalogue's scored rows, straight from Parquet."""
     rows = pq.read_table(out).to_pylist()
     return [row for row in rows if row["error_type"] is None]
+
+
+SYNTHETIC_SONGS = 400
+SYNTHETIC_COPY = "/music/copy-of-0007.mp3"
+SYNTHETIC_CHANGED = "/music/0003.mp3"
+
+
+def _row(i: int, rng: np.random.Generator, centres: np.ndarray) -> dict:
+    moods = rng.dirichlet(np.ones(len(MOODS)))
+    sound = centres[i % len(centres)] + 0.3 * rng.standard_normal(table.SOUND_SIZE)
+    return {
+        "path": f"/music/{i:04d}.mp3",
+        "size_bytes": 1000 + i,
+        "modified": 10**18 + i,
+        "valence": round(float(rng.uniform(-1, 1)), 4),
+        "arousal": round(float(rng.uniform(-1, 1)), 4),
+        "duration_s": round(float(rng.uniform(60, 300)), 4),
+        "tempo_bpm": round(float(rng.uniform(60, 180)), 2),
+        **{f"mood_{m}": round(float(s), 4) for m, s in zip(MOODS, moods, strict=True)},
+        table.SOUND: sound.astype(np.float32).tolist(),
+    }
+
+
+@pytest.fixture(scope="session")
+def synthetic_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A catalogue written directly in the job's schema (no analysis: fast): several
+    hundred songs, a copy of one, a file re-scored after a change, a failed file."""
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((12, table.SOUND_SIZE))
+    rows = [_row(i, rng, centres) for i in range(SYNTHETIC_SONGS)]
+    rows.append({**rows[7], "path": SYNTHETIC_COPY})  # the same audio under another path
+    rows.append({**_row(3, rng, centres), "modified": 10**18 + 10**9})  # 0003 changed since
+    rows.append({"path": "/music/broken.mp3", "error_type": "/problems/unsupported-audio"})
+    folder = tmp_path_factory.mktemp("synthetic")
+    schema = Columns(features=True, moods=True, sound=True).schema()
+    pq.write_table(pa.Table.from_pylist(rows[:250], schema=schema), folder / "part-1.parquet")
+    pq.write_table(pa.Table.from_pylist(rows[250:], schema=schema), folder / "part-2.parquet")
+    return folder

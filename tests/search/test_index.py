@@ -15,6 +15,8 @@ from app.search.catalogue import Catalogue
 from app.search.index import FOLDER, MANIFEST
 from tests.search.conftest import copy_catalogue
 
+pytestmark = pytest.mark.slow  # scores a catalogue with the job's analysis processes
+
 
 def _index_files(out: Path) -> list[str]:
     return sorted(p.name for p in (out / FOLDER).iterdir())

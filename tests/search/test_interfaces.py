@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,18 +14,14 @@ import httpx
 import pytest
 from pyarrow import fs as pafs
 
-from app.api.main import create_app
 from app.search.catalogue import Catalogue
-from app.settings import Settings
 from tests.api.conftest import start_server, stop_server
 from tests.catalogue.test_sources import S3_ENV, _keys, s3_server  # noqa: F401 (a fixture)
 from tests.search.conftest import ORIGINAL
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
 WAIT_S = 300
+
+pytestmark = pytest.mark.slow  # runs the command, servers and moto's S3 server
 
 
 @pytest.fixture(scope="module")
@@ -104,37 +99,6 @@ def test_the_command_line_says_what_is_wrong(scored_catalogue, tmp_path):
         assert result.stdout == ""
 
 
-def test_without_a_catalogue_the_routes_answer_a_clear_404():
-    client = TestClient(create_app(Settings(catalogue=None)))
-    for method, path in (
-        ("GET", "/v1/catalogue/search?valence=0&arousal=0"),
-        ("GET", "/v1/catalogue/playlist?from=0,0&to=1,1"),
-        ("GET", "/v1/catalogue/points"),
-    ):
-        answer = client.request(method, path)
-        assert answer.status_code == 404
-        assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["type"] == "/problems/no-catalogue"
-        assert "MUSIC_EMOTION_CATALOGUE" in answer.json()["detail"]
-    answer = client.post("/v1/catalogue/similar", data={"path": "/music/a.mp3"})
-    assert answer.json()["type"] == "/problems/no-catalogue"
-    assert client.get("/problems/no-catalogue").status_code == 200
-
-
-def test_without_the_extra_the_routes_say_what_to_install(scored_catalogue, monkeypatch):
-    monkeypatch.setitem(sys.modules, "usearch", None)  # as if it were not installed
-    app = create_app(Settings(catalogue=str(scored_catalogue)))
-    client = TestClient(app)
-    app.state.catalogue.start()
-    deadline = time.monotonic() + WAIT_S
-    while (answer := client.get("/v1/catalogue/search?valence=0&arousal=0")).status_code == 503:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    assert answer.status_code == 501
-    assert answer.json()["type"] == "/problems/search-unavailable"
-    assert "pip install 'music-emotion[catalogue]'" in answer.json()["detail"]
-
-
 @pytest.fixture(scope="module")
 def served(scored_catalogue: Path) -> Iterator[str]:
     """A real service with the catalogue, once the catalogue is loaded."""
@@ -147,7 +111,6 @@ def served(scored_catalogue: Path) -> Iterator[str]:
     stop_server(process)
 
 
-@pytest.mark.slow
 def test_http_answers_as_python(served, catalogue, search_library):
     def get(path: str, **params) -> list[dict]:
         answer = httpx.get(f"{served}{path}", params=params, timeout=WAIT_S)
@@ -185,7 +148,6 @@ def test_http_answers_as_python(served, catalogue, search_library):
     assert points.json() == catalogue.points() and points.json()["total"] == len(catalogue.songs)
 
 
-@pytest.mark.slow
 def test_http_problems(served):
     search, similar, playlist = (f"/v1/catalogue/{n}" for n in ("search", "similar", "playlist"))
     for method, path, kwargs, status, slug in (
@@ -203,7 +165,6 @@ def test_http_problems(served):
         assert answer.json()["type"] == f"/problems/{slug}"
 
 
-@pytest.mark.slow
 def test_a_catalogue_in_s3_answers_as_the_same_one_on_disk(
     s3_server,  # noqa: F811 (the fixture imported above)
     scored_catalogue,

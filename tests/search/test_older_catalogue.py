@@ -16,6 +16,8 @@ from app.search.index import FOLDER, MANIFEST
 from tests.catalogue.conftest import run_catalogue
 from tests.search.conftest import SONGS, copy_catalogue
 
+pytestmark = pytest.mark.slow  # scores a catalogue with the job's analysis processes
+
 
 def _without_sound(out: Path) -> None:
     """Rewrite every part as a job before the sound column wrote it."""

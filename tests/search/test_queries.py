@@ -15,6 +15,8 @@ from app.search.filters import Filters, parse_key, parse_mode, parse_quadrant
 from app.settings import Settings
 from tests.search.conftest import COPY, ORIGINAL, SONGS, parquet_rows
 
+pytestmark = pytest.mark.slow  # scores a catalogue with the job's analysis processes
+
 
 @pytest.fixture(scope="module")
 def catalogue(scored_catalogue: Path) -> Catalogue:
