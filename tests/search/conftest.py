@@ -15,7 +15,7 @@ from app import table
 from app.catalogue.rows import Columns
 from app.model import MOODS
 from tests.audio_fixtures import chord, clicks, noise, tone, write
-from tests.catalogue.conftest import run_catalogue
+from tests.catalogue.conftest import read_rows, run_catalogue
 
 SR = 44100
 
@@ -82,8 +82,7 @@ def copy_catalogue(source: Path, target: Path) -> Path:
 
 def parquet_rows(out: Path) -> list[dict]:
     """The catalogue's scored rows, straight from Parquet."""
-    rows = pq.read_table(out).to_pylist()
-    return [row for row in rows if row["error_type"] is None]
+    return [row for row in read_rows(out) if row["error_type"] is None]
 
 
 SYNTHETIC_SONGS = 400

@@ -13,7 +13,7 @@ from app.dataset import fingerprint, part_infos
 from app.errors import MissingColumnError
 from app.search.catalogue import Catalogue
 from app.search.index import FOLDER, MANIFEST
-from tests.catalogue.conftest import run_catalogue
+from tests.catalogue.conftest import read_rows, run_catalogue
 from tests.search.conftest import SONGS, copy_catalogue
 
 pytestmark = pytest.mark.slow  # scores a catalogue with the job's analysis processes
@@ -28,7 +28,7 @@ def _without_sound(out: Path) -> None:
 
 
 def _values(out: Path) -> dict[str, tuple]:
-    rows = pq.read_table(out).to_pylist()
+    rows = read_rows(out)
     return {r["path"]: (r["valence"], r["arousal"], r["tempo_bpm"]) for r in rows}
 
 

@@ -7,13 +7,13 @@ import json
 import math
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from app.errors import CorruptIndexError
 from app.search.catalogue import Catalogue
 from app.search.filters import Filters
 from app.search.index import FOLDER, MANIFEST
+from tests.catalogue.conftest import read_rows
 from tests.search.conftest import SYNTHETIC_CHANGED as CHANGED
 from tests.search.conftest import SYNTHETIC_COPY as COPY
 from tests.search.conftest import SYNTHETIC_SONGS as SONGS
@@ -23,7 +23,7 @@ from tests.search.conftest import SYNTHETIC_SONGS as SONGS
 def songs(synthetic_catalogue: Path) -> list[dict]:
     """The songs as a reader of the rows sees them: the newest row of each path, scored."""
     newest: dict[str, dict] = {}
-    for row in pq.read_table(synthetic_catalogue).to_pylist():
+    for row in read_rows(synthetic_catalogue):
         if row["path"] not in newest or row["modified"] > newest[row["path"]]["modified"]:
             newest[row["path"]] = row
     return [row for row in newest.values() if row["error_type"] is None]
