@@ -105,7 +105,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the job; its exit status (:data:`EXIT_STATUSES`)."""
-    from app.catalogue import store
+    from app.catalogue import rows, store
     from app.catalogue.progress import Progress, Tally
     from app.catalogue.rows import Columns
     from app.catalogue.scorer import ScoringOptions
@@ -130,7 +130,12 @@ def run(args: argparse.Namespace) -> int:
     except ModelContractError as error:
         print(f"catalogue: {error}", file=sys.stderr)
         return 2
-    columns = Columns(features=args.features, moods=model.has_moods, timeline=args.timeline)
+    columns = Columns(
+        features=args.features,
+        moods=model.has_moods,
+        timeline=args.timeline,
+        sound=model.embedder is not None,
+    )
     options = ScoringOptions(
         model_path=args.model,
         model=ModelInfo.of(model),
@@ -141,12 +146,18 @@ def run(args: argparse.Namespace) -> int:
     )
     del model  # the workers load their own
     try:
-        store.prepare(args.out, columns.schema(), force=args.force)
+        older = store.prepare(args.out, columns.schema(), force=args.force)
     except store.CatalogueError as error:
         print(f"catalogue: {error}", file=sys.stderr)
         return 2
+    if older:
+        print(
+            f"catalogue: {len(older)} parts of {args.out} were written before the columns "
+            f"{', '.join(sorted(rows.ADDED_LATER))}: their files are scored again",
+            file=sys.stderr,
+        )
     tally = Tally()
-    done = store.Done(args.out)
+    done = store.Done(args.out, older)
 
     def listing(skipped: Counter) -> Iterator[Entry]:
         sources = chain(args.sources, *(read_list(path) for path in args.list))
@@ -170,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
             return 128 + signal.SIGINT
         finally:
             progress.close()
+        _retire(args.out, older)
         return _status(tally)
 
     from app.catalogue.local import score_local
@@ -194,7 +206,24 @@ def run(args: argparse.Namespace) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         progress.close()
-    return 128 + stopped_by[0] if stopped_by else _status(tally)
+    if stopped_by:
+        return 128 + stopped_by[0]
+    _retire(args.out, older)
+    return _status(tally)
+
+
+def _retire(out: str, older: list[str]) -> None:
+    """Remove the older parts whose files now all have their new rows, and say so."""
+    from app.catalogue import store
+
+    if older:
+        retired = store.retire(out, older)
+        kept = len(older) - len(retired)
+        print(
+            f"catalogue: replaced {len(retired)} older parts"
+            + (f"; {kept} kept for files not scored again (gone, or not listed)" if kept else ""),
+            file=sys.stderr,
+        )
 
 
 def _status(tally: Tally) -> int:

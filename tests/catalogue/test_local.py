@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from app.catalogue.store import part_files
+from app.dataset import fingerprint, part_infos
 from app.model import EmotionModel
+from app.search.index import FOLDER, MANIFEST
 from app.settings import Settings
 from tests.catalogue.conftest import (
     BROKEN,
@@ -94,6 +97,8 @@ def test_the_exit_status_is_1_while_a_file_has_no_result(tmp_path):
     failed = run_catalogue(*args)
     assert failed.returncode == 1, failed.stderr
     assert "scored 0, failed 1 (1 unsupported-audio)" in failed.stderr
+    manifest = out / FOLDER / MANIFEST
+    assert json.loads(manifest.read_text())["dataset"] == fingerprint(part_infos(str(out)))
     # Nothing left to score, but a file still has no result row: still 1.
     again = run_catalogue(*args)
     assert again.returncode == 1, again.stderr
