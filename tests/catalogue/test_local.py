@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.catalogue.store import part_files
+from app.catalogue.store import TEMPORARY_PREFIX, part_files
 from app.dataset import fingerprint, part_infos
 from app.model import EmotionModel
 from app.search.index import FOLDER, MANIFEST
@@ -172,7 +172,9 @@ def test_sigkill_then_rerun_has_every_file_exactly_once(tmp_path):
     assert rerun.returncode == 0, rerun.stderr
     assert "scored 4, failed 0" in rerun.stderr and "3 already in OUT" in rerun.stderr
     assert sorted(row["path"] for row in read_rows(out)) == sorted(map(str, paths))
-    assert all(name.startswith("part-") for name in os.listdir(out))
+    # Whole parts only; names starting with "_" are not parts (the similarity index).
+    assert all(name.startswith(("part-", "_")) for name in os.listdir(out))
+    assert not any(name.startswith(TEMPORARY_PREFIX) for name in os.listdir(out))
 
 
 def test_a_killed_or_hung_worker_costs_only_its_file(tmp_path):
