@@ -25,11 +25,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.calibration import CARD_KEY as CALIBRATION_KEY
 from app.features.musicnn import DEFAULT_MODEL as MUSICNN_MODEL
 from app.features.musicnn import EMBEDDING_OUTPUT, graph_sha256
 from app.features.windows import EMBEDDING_INPUT
 from app.model import CARD_FILE, EMBEDDER_FILE, MODEL_FILE
-from training.card import METRIC_LABELS, build_card, write_card, write_card_page
+from training import calibration
+from training.card import METRIC_LABELS, PAGE_FILE, build_card, write_card, write_card_page
 from training.datasets import DATASETS, Item, load
 from training.export import check_parity, export_onnx
 from training.features import extract_all
@@ -329,8 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             emotify_map=emotify_map_of(model) if has_emotify else None,
             embedding=embedding,
         )
+        seeds = [args.seed + repeat for repeat in range(args.repeats)]
+        card[CALIBRATION_KEY] = calibration.card_entry([run for run, _ in runs], songs, seeds)
         write_card(card, staging / CARD_FILE)
         write_card_page(card, staging, cv, songs)
+        calibration.write_page(card[CALIBRATION_KEY], staging, PAGE_FILE)
         for file in staging.iterdir():
             file.chmod(0o644)
     except BaseException:
