@@ -67,7 +67,13 @@ DENSES = {"dense": "dense", "dense_1": "output"}
 MODELS = {
     "MSD_musicnn": "Million Song Dataset (Last.fm tags)",
     "MTT_musicnn": "MagnaTagATune",
+    "MSD_vgg": "Million Song Dataset (Last.fm tags)",
+    "MTT_vgg": "MagnaTagATune",
 }
+
+
+VGG_OUTPUTS = {"taggram": 50, "penultimate": 256, "max_pool": 128, "mean_pool": 128}
+"""Output sizes of :class:`training.musicnn_vgg.Vgg`."""
 
 
 def reference_signal(seconds: float = 10.0, seed: int = 0) -> np.ndarray:
@@ -87,10 +93,13 @@ def reference_signal(seconds: float = 10.0, seed: int = 0) -> np.ndarray:
 
 
 def state_dict_of(checkpoint: str) -> dict[str, np.ndarray]:
-    """The checkpoint's weights as :class:`training.musicnn.Musicnn`'s ``state_dict``."""
+    """The checkpoint's weights as :class:`training.musicnn.Musicnn`'s ``state_dict``
+    (:class:`training.musicnn_vgg.Vgg`'s for a VGG checkpoint)."""
     import tensorflow as tf
 
     reader = tf.compat.v1.train.NewCheckpointReader(checkpoint)
+    if reader.has_tensor("1CNN/kernel"):
+        return vgg_state_dict_of(reader)
     state = {}
     for tf_name, name in CONVOLUTIONS.items():
         kernel = reader.get_tensor(f"{tf_name}/kernel")  # (time, freq, in, out)
@@ -111,6 +120,28 @@ def state_dict_of(checkpoint: str) -> dict[str, np.ndarray]:
     for tf_name, name in DENSES.items():
         state[f"{name}.weight"] = reader.get_tensor(f"{tf_name}/kernel").T
         state[f"{name}.bias"] = reader.get_tensor(f"{tf_name}/bias")
+    return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in state.items()}
+
+
+def vgg_state_dict_of(reader) -> dict[str, np.ndarray]:
+    """A TensorFlow checkpoint reader's VGG weights as
+    :class:`training.musicnn_vgg.Vgg`'s ``state_dict``."""
+    state = {}
+    for k in range(5):
+        state[f"convs.{k}.weight"] = reader.get_tensor(f"{k + 1}CNN/kernel").transpose(3, 2, 0, 1)
+        state[f"convs.{k}.bias"] = reader.get_tensor(f"{k + 1}CNN/bias")
+    norms = {"batch_normalization": "input_bn"}
+    norms |= {f"batch_normalization_{k + 1}": f"bns.{k}" for k in range(5)}
+    for tf_name, name in norms.items():
+        for tf_part, part in (
+            ("gamma", "weight"),
+            ("beta", "bias"),
+            ("moving_mean", "running_mean"),
+            ("moving_variance", "running_var"),
+        ):
+            state[f"{name}.{part}"] = reader.get_tensor(f"{tf_name}/{tf_part}")
+    state["output.weight"] = reader.get_tensor("dense/kernel").T
+    state["output.bias"] = reader.get_tensor("dense/bias")
     return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in state.items()}
 
 
@@ -143,7 +174,9 @@ def write_weights(model: str, out: Path) -> None:
         "trained_on": MODELS[model],
         "front_end": front_end.FRONT_END,
         "input": {"name": front_end.INPUT_NAME, "shape": [None, *front_end.PATCH_SHAPE]},
-        "outputs": {"taggram": len(tags), "penultimate": 200, "max_pool": 753, "mean_pool": 753},
+        "outputs": VGG_OUTPUTS
+        if "vgg" in model
+        else {"taggram": len(tags), "penultimate": 200, "max_pool": 753, "mean_pool": 753},
         "tags": tags,
         "parity": {},
     }
@@ -154,7 +187,8 @@ def tf_outputs(model: str, patches: np.ndarray) -> dict[str, np.ndarray]:
     """musicnn's TensorFlow outputs for ``patches``, all run as one batch.
 
     One batch, not the package's extractor loop, which repeats the first patch's
-    ``penultimate`` for every later patch.
+    ``penultimate`` for every later patch. For a VGG, the outputs of
+    :class:`training.musicnn_vgg.Vgg` from the graph's ``pool4`` and ``pool5``.
     """
     import tensorflow as tf
     from musicnn import models
@@ -166,9 +200,15 @@ def tf_outputs(model: str, patches: np.ndarray) -> dict[str, np.ndarray]:
     with tf.name_scope("model"):
         x = tf.compat.v1.placeholder(tf.float32, [None, *PATCH_SHAPE])
         is_training = tf.compat.v1.placeholder(tf.bool)
-        logits, *_, mean_pool, max_pool, penultimate = models.define_model(
-            x, is_training, model, 50
-        )
+        if "vgg" in model:
+            logits, *_, pool4, pool5 = models.define_model(x, is_training, model, 50)
+            penultimate = tf.compat.v1.layers.flatten(pool5)
+            max_pool = tf.reduce_max(pool4, axis=[1, 2])
+            mean_pool = tf.reduce_mean(pool4, axis=[1, 2])
+        else:
+            logits, *_, mean_pool, max_pool, penultimate = models.define_model(
+                x, is_training, model, 50
+            )
         taggram = tf.nn.sigmoid(logits)
     with tf.compat.v1.Session() as session:
         tf.compat.v1.train.Saver().restore(session, f"{package_dir() / model}/")
