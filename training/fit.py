@@ -44,7 +44,6 @@ from app.features.windows import EMBEDDING_INPUT, Windows, windows
 from app.model import MOODS
 from training.datasets import Item
 from training.network import (
-    EMBEDDING_SIZE,
     INPUT_NAMES,
     OUTPUT_NAMES,
     EmotionNet,
@@ -144,6 +143,9 @@ class Song:
         Mood tags (4Q), empty where the dataset has none.
     confidence : float
         Label confidence in [0, 1] (4Q's PQuad), 1 where the dataset gives none.
+    spotify : np.ndarray
+        (2,) Spotify's valence and energy in [-1, 1] (:mod:`training.spotify`), NaN where
+        the song has none.
     """
 
     key: str
@@ -160,6 +162,7 @@ class Song:
     train_pooled: np.ndarray
     tags: tuple[str, ...] = ()
     confidence: float = 1.0
+    spotify: np.ndarray = field(default_factory=lambda: np.full(2, np.nan, dtype=np.float32))
 
     @property
     def summary(self) -> np.ndarray:
@@ -225,6 +228,9 @@ class TrainConfig:
     """4Q's sign loss weighs each song by ``confidence ** confidence_power`` (0: all 1)."""
     musicnn: bool = False
     """Both branches also read musicnn's embedding of each window (the songs must carry it)."""
+    spotify_weight: float = 0.0
+    """Weight of the squared error between the outputs and Spotify's valence/energy, on the
+    songs that carry them (:attr:`Song.spotify`; 0: unused)."""
 
 
 def make_songs(
@@ -233,9 +239,10 @@ def make_songs(
     config: FeatureConfig = DEFAULT_CONFIG,
     train_hop_s: float = TrainConfig.train_hop_s,
     embeddings: Sequence[np.ndarray] | None = None,
+    spotify: Sequence[np.ndarray] | None = None,
 ) -> list[Song]:
-    """Pair dataset items with their features (and musicnn's patch ``embeddings``, if
-    given); cut and pool windows and training crops."""
+    """Pair dataset items with their features (and musicnn's patch ``embeddings`` and
+    Spotify's values, if given); cut and pool windows and training crops."""
     if embeddings is not None:
         features = [replace(f, embedding=e) for f, e in zip(features, embeddings, strict=True)]
     pooling = Pooling()
@@ -246,7 +253,8 @@ def make_songs(
         return pooling(*(torch.from_numpy(w.inputs()[k]) for k in INPUT_NAMES)).numpy()
 
     songs = []
-    for item, feats in zip(items, features, strict=True):
+    spotify = spotify if spotify is not None else [np.full(2, np.nan, np.float32)] * len(items)
+    for item, feats, spotify_values in zip(items, features, spotify, strict=True):
         name = item.key.split("/", 1)[0]
         cut = windows(feats, config)
         crops = windows(feats, crop_config)
@@ -273,6 +281,7 @@ def make_songs(
                 train_pooled=pool(crops),
                 tags=item.tags or (),
                 confidence=1.0 if item.confidence is None else float(item.confidence),
+                spotify=np.asarray(spotify_values, dtype=np.float32),
             )
         )
     return songs
@@ -311,6 +320,7 @@ def _training_arrays(
         "tags": np.repeat(tags.reshape(len(songs), len(vocabulary)), counts, axis=0),
         "tagged": np.repeat([bool(s.tags) for s in songs], counts),
         "confidence": np.repeat([s.confidence for s in songs], counts).astype(np.float32),
+        "spotify": np.repeat(np.stack([s.spotify for s in songs]), counts, axis=0),
     }
 
 
@@ -352,7 +362,7 @@ def _train_one(
         conv_dropout=config.conv_dropout,
         exclude=config.exclude,
         n_tags=len(vocabulary),
-        n_embedding=EMBEDDING_SIZE if config.musicnn else 0,
+        n_embedding=data[EMBEDDING_INPUT].shape[1] if config.musicnn else 0,
     )
     model.fit_standardization(data["x"], data.get("mfcc"), data.get(EMBEDDING_INPUT))
     images = (
@@ -388,6 +398,8 @@ def _train_one(
     sign_weight = torch.from_numpy(data["confidence"] ** config.confidence_power)
     tags = torch.from_numpy(data["tags"])
     tagged = torch.from_numpy(data["tagged"])
+    spotify_mask = torch.from_numpy(np.isfinite(data["spotify"]).all(axis=1))
+    spotify = torch.from_numpy(np.nan_to_num(data["spotify"]))
     loudness = model.pooling.names.index("loudness_lufs")  # column of the unselected vector
 
     optimizer = torch.optim.AdamW(
@@ -432,6 +444,10 @@ def _train_one(
                 )
                 w = sign_weight[batch][m]
                 loss = loss + config.fourq_weight * (bce.sum(1) * w).sum() / w.sum()
+            m = spotify_mask[batch]
+            if config.spotify_weight > 0 and m.any():
+                error = (out[m] - spotify[batch][m]) ** 2
+                loss = loss + config.spotify_weight * error.mean(0).sum()
             m = tagged[batch]
             if heads.tags is not None and m.any():
                 bce = torch.nn.functional.binary_cross_entropy_with_logits(
