@@ -54,6 +54,7 @@ from training.selection import (
     over_repeats,
     select,
 )
+from training.spotify import SPOTIFY_FILE, spotify_targets
 
 DEFAULT_DATASETS = ("emotify", "4q")
 """Trained on when ``--datasets`` is not given (those whose folder exists under --data)."""
@@ -147,6 +148,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=Path,
         default=DEFAULT_MUSICNN_CACHE,
         help="cache of musicnn embeddings (computed when a candidate reads them)",
+    )
+    parser.add_argument(
+        "--musicnn-model",
+        type=Path,
+        default=MUSICNN_MODEL,
+        help="the converted embedding network the model reads (path without extension; "
+        "its .onnx, .json and the LICENSE.md beside them are copied into the model)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="feature extraction processes")
     parser.add_argument("--seed", type=int, default=0)
@@ -262,10 +270,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     embeddings = None
     if any(c.musicnn for c in candidates.values()):
         paths = [item.path for item in all_items]
-        outputs = embed_all(paths, args.musicnn_cache, MUSICNN_MODEL, progress=progress)
+        outputs = embed_all(paths, args.musicnn_cache, args.musicnn_model, progress=progress)
         embeddings = [o[EMBEDDING_OUTPUT] for o in outputs]
     embedded = time.perf_counter()
-    songs = make_songs(all_items, features, train_hop_s=config.train_hop_s, embeddings=embeddings)
+    spotify = None
+    if any(c.spotify_weight > 0 for c in candidates.values()):
+        spotify = spotify_targets(all_items, args.data / SPOTIFY_FILE)
+    songs = make_songs(
+        all_items,
+        features,
+        train_hop_s=config.train_hop_s,
+        embeddings=embeddings,
+        spotify=spotify,
+    )
     selecting = len(candidates) > 1
     inner = args.inner_splits or args.inner_folds
     per_fit = (len(candidates) * inner if selecting else 0) + config.ensemble
@@ -303,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(dir=args.out, prefix=f".{target.name}-"))
     try:
         export_onnx(model, staging / MODEL_FILE)
-        embedding = copy_embedder(staging) if config.musicnn else None
+        embedding = copy_embedder(staging, args.musicnn_model) if config.musicnn else None
         difference = check_parity(model, staging / MODEL_FILE, inputs)
         has_emotify = any(s.dataset == EMOTIFY for s in songs)
         card = build_card(
