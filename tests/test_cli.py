@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.analysis import Analyzer
-from app.api.schemas import EmotionResult, ModelInfo
+from app.result import EmotionResult, ModelInfo
 from app.settings import Settings
 from tests.audio_fixtures import clicks, noise, tone, write
 
