@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from training.calibration import (
+    RELIABILITY_FILE,
     OutOfFold,
     card_entry,
     cross_fitted,
@@ -14,6 +15,7 @@ from training.calibration import (
     out_of_fold,
     probabilities,
     reliability,
+    write_page,
 )
 from training.fit import SIGNS, TrainConfig, cross_validate, split_folds
 
@@ -91,3 +93,21 @@ def test_the_card_entry_is_fitted_on_the_outer_out_of_fold_outputs(songs):
     assert set(entry["reliability"]) == {"valence_sign", "arousal_sign", "quadrant"}
     for figures in entry["reliability"].values():
         assert sum(b["count"] for b in figures["bins"]) == len(data.outputs)
+
+
+def test_the_card_page_gets_the_section_and_the_diagram(tmp_path):
+    outputs, quadrants = synthetic(800, seed=4)
+    data = OutOfFold(outputs, quadrants, np.zeros(800, dtype=int), np.arange(800) % 4)
+    entry = {
+        **fit_calibration(outputs, quadrants).parameters(),
+        "description": "maps",
+        "fitted_on": "800 synthetic outputs",
+        "reliability_method": "cross-fitted",
+        "reliability": {name: reliability(*values) for name, values in cross_fitted(data).items()},
+    }
+    (tmp_path / "card.md").write_text("# Model card\n")
+    write_page(entry, tmp_path, "card.md")
+    page = (tmp_path / "card.md").read_text()
+    assert page.startswith("# Model card\n") and "## Calibrated probabilities" in page
+    assert f"]({RELIABILITY_FILE})" in page and "| quadrant |" in page
+    assert (tmp_path / RELIABILITY_FILE).stat().st_size > 10_000
