@@ -207,6 +207,7 @@ def copy_embedder(folder: Path, source: Path = MUSICNN_MODEL) -> dict:
         "sha256": graph_sha256(target),
         "front_end": card["front_end"],
         "output": EMBEDDING_OUTPUT,
+        "width": 2 * card["outputs"][EMBEDDING_OUTPUT],
         "input": f"{EMBEDDING_INPUT}: per window, the mean then the standard deviation of "
         f"the {EMBEDDING_OUTPUT} values of the 3-s patches whose centre lies in the window",
     }

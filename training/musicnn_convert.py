@@ -277,6 +277,68 @@ def write_onnx(out: Path, references: list[Path]) -> None:
     card_file.write_text(json.dumps(card, indent=2) + "\n")
 
 
+def write_pair(out: Path, first: Path, second: Path) -> None:
+    """Write one graph ``<out>.onnx`` (and its card) that runs two converted networks on the
+    same patches and concatenates each output (the first network's values first).
+
+    Made from the two ONNX graphs themselves (``onnx.compose``), so it pairs any two
+    graphs with musicnn's input and outputs, e.g. an optimised one.
+    """
+    import onnx
+    from onnx import compose, helper
+
+    from app.features.musicnn import INPUT_NAME, OUTPUT_NAMES
+
+    cards = [json.loads(Path(m).with_suffix(".json").read_text()) for m in (first, second)]
+    if cards[0]["front_end"] != cards[1]["front_end"]:
+        raise ValueError("the two networks read different front-ends")
+    graphs = [
+        compose.add_prefix(onnx.load(str(Path(m).with_suffix(".onnx"))), f"n{k}/")
+        for k, m in enumerate((first, second))
+    ]
+    nodes = [helper.make_node("Identity", [INPUT_NAME], [f"n{k}/{INPUT_NAME}"]) for k in (0, 1)]
+    nodes += [node for g in graphs for node in g.graph.node]
+    nodes += [
+        helper.make_node("Concat", [f"n0/{name}", f"n1/{name}"], [name], axis=1)
+        for name in OUTPUT_NAMES
+    ]
+    outputs = [
+        helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["batch", sum(sizes)])
+        for name, sizes in ((name, [c["outputs"][name] for c in cards]) for name in OUTPUT_NAMES)
+    ]
+    graph = helper.make_graph(
+        nodes,
+        f"{cards[0]['name']}+{cards[1]['name']}",
+        [graphs[0].graph.input[0]],
+        outputs,
+        initializer=[t for g in graphs for t in g.graph.initializer],
+    )
+    graph.input[0].name = INPUT_NAME
+    opsets = {}
+    for g in graphs:
+        for opset in g.opset_import:
+            opsets[opset.domain] = max(opsets.get(opset.domain, 0), opset.version)
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()]
+    )
+    model.ir_version = max(g.ir_version for g in graphs)
+    onnx.checker.check_model(model)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(out.with_suffix(".onnx")))
+    card = {
+        "name": f"{cards[0]['name']}+{cards[1]['name']}",
+        "source": "; ".join(dict.fromkeys(c["source"] for c in cards)),
+        "licence": cards[0]["licence"],
+        "trained_on": " and ".join(c["trained_on"] for c in cards),
+        "front_end": cards[0]["front_end"],
+        "input": cards[0]["input"],
+        "outputs": {n: sum(c["outputs"][n] for c in cards) for n in OUTPUT_NAMES},
+        "parts": [c["name"] for c in cards],
+        "parity": {c["name"]: c["parity"] for c in cards},
+    }
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: see the module's docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -297,8 +359,14 @@ def main(argv: list[str] | None = None) -> None:
     onnx = commands.add_parser("onnx", help=".npz weights -> .onnx, parity into the card")
     onnx.add_argument("out", type=Path, help="path without extension")
     onnx.add_argument("--reference", type=Path, action="append", default=[])
+    pair = commands.add_parser("pair", help="one graph running two networks, outputs joined")
+    pair.add_argument("out", type=Path, help="path without extension")
+    pair.add_argument("first", type=Path)
+    pair.add_argument("second", type=Path)
     args = parser.parse_args(argv)
-    if args.command == "weights":
+    if args.command == "pair":
+        write_pair(args.out, args.first, args.second)
+    elif args.command == "weights":
         write_weights(args.model, args.out)
     elif args.command == "reference":
         write_reference(args.model, args.out)

@@ -9,11 +9,15 @@ import numpy as np
 
 from app.analysis import Analyzer
 from app.audio import decode
+from app.calibration import Calibration
 from app.features import extract
+from app.features.musicnn import DEFAULT_MODEL
 from app.features.windows import windows
 from app.model import EmotionModel
+from training.calibration import RELIABILITY_FILE
 from training.cli import main
 from training.export import PARITY_ATOL
+from training.musicnn_convert import write_pair
 
 
 def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, capsys):
@@ -70,10 +74,13 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     page = (folder / "card.md").read_text()
     assert "cv_emotify_scatter.png" in page and "cv_valence_arousal_plane.png" in page
     assert "### Moods" in page and "### Selection by nested cross-validation" in page
+    assert "## Calibrated probabilities" in page and (folder / RELIABILITY_FILE).is_file()
+    assert card["calibration"]["fitted_on"].startswith("8 out-of-fold outputs of 4Q songs")
     for png in ("cv_emotify_scatter.png", "cv_valence_arousal_plane.png"):
         assert (folder / png).read_bytes()[:4] == b"\x89PNG"
 
     model = EmotionModel(folder)
+    assert model.calibration == Calibration.of_card(card) and model.calibration is not None
     clip = windows(extract(decode(mini_datasets / "emotify" / "audio" / "3.mp3").samples))
     prediction = model(clip)
     assert prediction.valence.shape == (len(clip),)
@@ -96,6 +103,16 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     emotion = analyzer(mini_datasets / "emotify" / "audio" / "3.mp3")
     assert emotion.features.embedding.shape == (2, 200)  # 8 s: two 3-s patches
     assert -1 <= emotion.valence <= 1 and emotion.moods is not None
+
+    # A third reads a graph of two networks (here MSD_musicnn twice): twice the embedding.
+    pair = tmp_path / "pair" / "msd_msd"
+    write_pair(pair, DEFAULT_MODEL, DEFAULT_MODEL)
+    (pair.parent / "LICENSE.md").write_text("ISC")
+    assert main([*args, "--epochs", "1", *musicnn, "--musicnn-model", str(pair)]) == 0
+    card = json.loads((folder / "card.json").read_text())
+    assert card["inputs"][-1]["shape"] == ["batch", 800] and card["embedding"]["width"] == 800
+    emotion = Analyzer(folder, warm_up=False)(mini_datasets / "emotify" / "audio" / "3.mp3")
+    assert emotion.features.embedding.shape == (2, 400)
 
 
 def test_datasets_default_to_those_present_and_a_csv_can_be_added(mini_datasets, tmp_path):
