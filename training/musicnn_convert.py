@@ -109,18 +109,26 @@ def state_dict_of(checkpoint: str) -> dict[str, np.ndarray]:
             kernel = kernel.transpose(3, 2, 0, 1)
         state[f"{name}.conv.weight"] = kernel
         state[f"{name}.conv.bias"] = reader.get_tensor(f"{tf_name}/bias")
-    for tf_name, name in BATCH_NORMS.items():
-        for tf_part, part in (
-            ("gamma", "weight"),
-            ("beta", "bias"),
-            ("moving_mean", "running_mean"),
-            ("moving_variance", "running_var"),
-        ):
-            state[f"{name}.{part}"] = reader.get_tensor(f"{tf_name}/{tf_part}")
+    state |= batch_norms_of(reader, BATCH_NORMS)
     for tf_name, name in DENSES.items():
         state[f"{name}.weight"] = reader.get_tensor(f"{tf_name}/kernel").T
         state[f"{name}.bias"] = reader.get_tensor(f"{tf_name}/bias")
     return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in state.items()}
+
+
+def batch_norms_of(reader, names: dict[str, str]) -> dict[str, np.ndarray]:
+    """The checkpoint's batch norms (TensorFlow name -> module name) as ``state_dict`` entries."""
+    parts = {
+        "gamma": "weight",
+        "beta": "bias",
+        "moving_mean": "running_mean",
+        "moving_variance": "running_var",
+    }
+    return {
+        f"{name}.{part}": reader.get_tensor(f"{tf_name}/{tf_part}")
+        for tf_name, name in names.items()
+        for tf_part, part in parts.items()
+    }
 
 
 def vgg_state_dict_of(reader) -> dict[str, np.ndarray]:
@@ -132,14 +140,7 @@ def vgg_state_dict_of(reader) -> dict[str, np.ndarray]:
         state[f"convs.{k}.bias"] = reader.get_tensor(f"{k + 1}CNN/bias")
     norms = {"batch_normalization": "input_bn"}
     norms |= {f"batch_normalization_{k + 1}": f"bns.{k}" for k in range(5)}
-    for tf_name, name in norms.items():
-        for tf_part, part in (
-            ("gamma", "weight"),
-            ("beta", "bias"),
-            ("moving_mean", "running_mean"),
-            ("moving_variance", "running_var"),
-        ):
-            state[f"{name}.{part}"] = reader.get_tensor(f"{tf_name}/{tf_part}")
+    state |= batch_norms_of(reader, norms)
     state["output.weight"] = reader.get_tensor("dense/kernel").T
     state["output.bias"] = reader.get_tensor("dense/bias")
     return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in state.items()}
