@@ -15,6 +15,8 @@ from app.result import EmotionResult, ModelInfo
 from app.settings import Settings
 from tests.audio_fixtures import clicks, noise, tone, write
 
+pytestmark = pytest.mark.slow  # runs the command in subprocesses that load the model
+
 TIMBRE_KEYS = {
     "hardness",
     "depth",

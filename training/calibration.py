@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
+from app.analysis import quadrant_numbers
 from app.calibration import Calibration
-from training.fit import FOURQ, SIGNS, CrossValidation, Song, quadrant_of, split_folds
+from training.cross_validation import CrossValidation, split_folds
+from training.data import FOURQ, SIGNS, Song
 
 MAX_SLOPE = 1000.0
 """Upper bound of a fitted slope (outputs lie in [-1, 1]; 1000 is already a step)."""
@@ -48,7 +50,7 @@ def fit_sign_slope(outputs: np.ndarray, positive: np.ndarray) -> float:
 
 def quadrant_correct(outputs: np.ndarray, quadrants: np.ndarray) -> np.ndarray:
     """Whether the quadrant shown for each (valence, arousal) output is the true one."""
-    return quadrant_of(outputs[:, 0], outputs[:, 1]) == np.asarray(quadrants)
+    return quadrant_numbers(outputs[:, 0], outputs[:, 1]) == np.asarray(quadrants)
 
 
 def fit_calibration(outputs: np.ndarray, quadrants: np.ndarray) -> Calibration:

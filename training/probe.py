@@ -4,10 +4,10 @@ Each representation is one or more of a converted network's outputs (``taggram``
 ``penultimate``, ``max_pool``, ``mean_pool``; see :mod:`app.features.musicnn`), pooled
 per clip into the mean and standard deviation over its 3-s patches
 (:func:`training.musicnn_features.clip_statistics`); several are concatenated. On the
-training's grouped folds (:func:`training.fit.split_folds`, same seed), the baselines'
+training's grouped folds (:func:`training.cross_validation.split_folds`, same seed), the baselines'
 own code scores them: ridge regression of Emotify's valence/arousal
-(:func:`training.fit.fit_ridge`) and per-axis logistic regression of 4Q's signs
-(:func:`training.fit.fit_logistic`), each fitted on the fold's training songs only.
+(:func:`training.baselines.fit_ridge`) and per-axis logistic regression of 4Q's signs
+(:func:`training.baselines.fit_logistic`), each fitted on the fold's training songs only.
 
 Example::
 
@@ -26,16 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from training.fit import (
-    EMOTIFY,
-    FOURQ,
-    Song,
-    emotify_metrics,
-    fit_logistic,
-    fit_ridge,
-    fourq_metrics,
-    split_folds,
-)
+from training.baselines import fit_logistic, fit_ridge
+from training.cross_validation import split_folds
+from training.data import EMOTIFY, FOURQ, Song
+from training.metrics import quadrant_metrics, regression_metrics
 from training.musicnn_features import clip_statistics
 
 PROBE_METRICS = (
@@ -61,10 +55,10 @@ def probe(
                 continue
             if dataset == EMOTIFY:
                 predicted = fit_ridge(fit, inputs=inputs)(held)
-                metrics = emotify_metrics(np.stack([s.target for s in held]), predicted)
+                metrics = regression_metrics(np.stack([s.target for s in held]), predicted)
             else:
                 predicted = fit_logistic(fit, inputs)(held)
-                metrics = fourq_metrics(np.array([s.quadrant for s in held]), predicted)
+                metrics = quadrant_metrics(np.array([s.quadrant for s in held]), predicted)
             for d, m in PROBE_METRICS:
                 if d == dataset:
                     per_fold[f"{d} {m}"].append(metrics[m])
@@ -90,8 +84,8 @@ def representation(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: see the module's docstring. Prints and (with --out) writes JSON."""
     from training.cli import load_items
+    from training.data import make_songs
     from training.features import extract_all
-    from training.fit import make_songs
     from training.musicnn_features import embed_all
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

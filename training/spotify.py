@@ -3,7 +3,7 @@
 ``../shared/datasets/spotify/fourq_spotify_features.csv`` gives, for 83 of 4Q's songs
 (column ``Song``), Spotify's ``valence`` and ``energy`` in [0, 1]. Mapped to [-1, 1]
 (``2 x - 1``), they are an auxiliary squared-error target of the valence and arousal
-outputs (:attr:`training.fit.TrainConfig.spotify_weight`): another annotator's view of
+outputs (:attr:`training.train.TrainConfig.spotify_weight`): another annotator's view of
 the same songs, on a scale that is not 4Q's, hence a small weight.
 """
 

@@ -27,6 +27,8 @@ from tests.api.conftest import free_port, in_flight
 from tests.audio_fixtures import encode, song
 from tests.container_engine import PATIENCE_S, address, docker, inspect
 
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -16,6 +16,8 @@ from tests.api.corpus import corpus, long_file, pcm
 from tests.audio_fixtures import song
 from tests.damaged_audio import corpus as damaged_corpus
 
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
+
 
 @pytest.fixture(scope="module")
 def hostile_corpus() -> dict[str, tuple[bytes, frozenset[int]]]:

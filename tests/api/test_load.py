@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
 
 LOAD_TEST = Path(__file__).resolve().parents[2] / "benchmarks" / "load_test.py"
 

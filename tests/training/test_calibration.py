@@ -17,7 +17,9 @@ from training.calibration import (
     reliability,
     write_page,
 )
-from training.fit import SIGNS, TrainConfig, cross_validate, split_folds
+from training.cross_validation import cross_validate, split_folds
+from training.data import SIGNS
+from training.train import TrainConfig
 
 QUADRANT_OF_SIGNS = {signs: q for q, signs in SIGNS.items()}
 

@@ -7,10 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.training.conftest import random_features
+from tests.feature_fixtures import random_features
+from training.data import make_songs
 from training.datasets import Item
-from training.fit import TrainConfig, make_songs, train_network
 from training.spotify import spotify_targets
+from training.train import TrainConfig, predict_songs, train_network
 
 
 def test_matched_4q_songs_get_twice_the_values_minus_one(tmp_path):
@@ -36,7 +37,5 @@ def test_the_spotify_loss_pulls_the_outputs_toward_the_values():
     errors = []
     for weight in (0.0, 5.0):
         network = train_network(songs, replace(config, spotify_weight=weight))
-        from training.fit import predict_songs
-
         errors.append(np.abs(predict_songs(network, songs) - target).mean())
     assert errors[1] < errors[0]

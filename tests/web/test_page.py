@@ -22,6 +22,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+pytestmark = pytest.mark.slow  # drives Chromium against a real server
+
 
 @pytest.fixture(scope="module")
 def song_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.features.musicnn import DEFAULT_MODEL, OUTPUT_NAMES, MusicnnEmbedder
-from training.musicnn_convert import write_pair
+from app.features.musicnn import OUTPUT_NAMES, MusicnnEmbedder
+from training.musicnn import MSD_MUSICNN
+from training.musicnn_convert import licence_path, write_pair
+from training.musicnn_features import SHIPPED_MUSICNN
 
-MTT = DEFAULT_MODEL.parent / "mtt_musicnn"
+MTT = MSD_MUSICNN.parent / "mtt_musicnn"
 REFERENCE = Path(__file__).parent / "mtt_musicnn_reference.npz"
 
 
@@ -32,18 +34,19 @@ def test_mtt_musicnn_matches_tensorflow_on_real_patches(reference):
         scale = np.abs(reference[name]).max()
         np.testing.assert_allclose(outputs[name], reference[name], rtol=0, atol=5e-5 * scale)
     # A different network from MSD_musicnn: its penultimate layer differs.
-    msd = MusicnnEmbedder()(reference["patches"])
+    msd = MusicnnEmbedder(SHIPPED_MUSICNN)(reference["patches"])
     assert not np.allclose(msd["penultimate"], outputs["penultimate"], atol=1e-2)
 
 
 def test_a_pair_graph_joins_the_two_networks_outputs(reference, tmp_path):
     pair = tmp_path / "msd_mtt"
-    write_pair(pair, DEFAULT_MODEL, MTT)
+    write_pair(pair, SHIPPED_MUSICNN, MTT)
     joined = MusicnnEmbedder(pair)(reference["patches"])
     first, second = (
-        MusicnnEmbedder()(reference["patches"]),
+        MusicnnEmbedder(SHIPPED_MUSICNN)(reference["patches"]),
         MusicnnEmbedder(MTT)(reference["patches"]),
     )
     for name in OUTPUT_NAMES:
         np.testing.assert_array_equal(joined[name], np.concatenate([first[name], second[name]], 1))
     assert MusicnnEmbedder(pair).card["outputs"]["penultimate"] == 400
+    assert licence_path(pair).read_text() == licence_path(MTT).read_text()
