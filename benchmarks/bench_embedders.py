@@ -3,7 +3,7 @@
 Usage (from the repository root, venv active)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_embedders.py \
-        model_store/musicnn/msd_musicnn OTHER ... [--runs 5]
+        model_store/music-emotion-0.3.0/musicnn training/weights/mtt_musicnn ... [--runs 5]
 
 Each argument is a converted network (path without extension; see
 ``training/musicnn_convert.py``). On the log-mel patches of real 60-s clips (one Emotify

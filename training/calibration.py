@@ -181,9 +181,12 @@ def reliability(p: np.ndarray, outcome: np.ndarray, bins: np.ndarray = BINS) -> 
 
 def card_entry(
     runs: Sequence[CrossValidation], songs: Sequence[Song], seeds: Sequence[int]
-) -> dict:
+) -> dict | None:
     """The model card's ``calibration`` entry: the parameters fitted on every out-of-fold
-    output of ``runs``, with the cross-fitted reliability of each probability."""
+    output of ``runs``, with the cross-fitted reliability of each probability; None when
+    the songs hold no 4Q song (no known signs to calibrate on)."""
+    if not any(FOURQ in cv.indices for cv in runs):
+        return None
     data = out_of_fold(runs, songs, seeds)
     calibration = fit_calibration(data.outputs, data.quadrants)
     return {

@@ -358,10 +358,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             embedding=embedding,
         )
         seeds = [args.seed + repeat for repeat in range(args.repeats)]
-        card[CALIBRATION_KEY] = calibration.card_entry([run for run, _ in runs], songs, seeds)
+        entry = calibration.card_entry([run for run, _ in runs], songs, seeds)
+        if entry is not None:
+            card[CALIBRATION_KEY] = entry
         write_card(card, staging / CARD_FILE)
         write_card_page(card, staging, cv, songs)
-        calibration.write_page(card[CALIBRATION_KEY], staging, PAGE_FILE)
+        if entry is not None:
+            calibration.write_page(entry, staging, PAGE_FILE)
         for file in staging.iterdir():
             file.chmod(0o644)
     except BaseException:

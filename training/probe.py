@@ -3,7 +3,7 @@
 Each representation is one or more of a converted network's outputs (``taggram``,
 ``penultimate``, ``max_pool``, ``mean_pool``; see :mod:`app.features.musicnn`), pooled
 per clip into the mean and standard deviation over its 3-s patches
-(:func:`training.musicnn_features.clip_statistics`); several are concatenated. On the
+(:func:`clip_statistics`); several are concatenated. On the
 training's grouped folds (:func:`training.cross_validation.split_folds`, same seed), the baselines'
 own code scores them: ridge regression of Emotify's valence/arousal
 (:func:`training.baselines.fit_ridge`) and per-axis logistic regression of 4Q's signs
@@ -11,8 +11,8 @@ own code scores them: ridge regression of Emotify's valence/arousal
 
 Example::
 
-    python -m training.probe --data ../shared/datasets --cache /work/cache/features \\
-        --network msd=model_store/musicnn/msd_musicnn=/work/cache/musicnn \\
+    python -m training.probe --data ../shared/datasets --cache .cache/features \\
+        --network msd=model_store/music-emotion-0.3.0/musicnn=.cache/musicnn \\
         --probe msd:penultimate --probe msd:penultimate,msd:taggram
 """
 
@@ -30,7 +30,6 @@ from training.baselines import fit_logistic, fit_ridge
 from training.cross_validation import split_folds
 from training.data import EMOTIFY, FOURQ, Song
 from training.metrics import quadrant_metrics, regression_metrics
-from training.musicnn_features import clip_statistics
 
 PROBE_METRICS = (
     (EMOTIFY, "valence_r"),
@@ -67,6 +66,16 @@ def probe(
         for name, v in per_fold.items()
         if v
     }
+
+
+def clip_statistics(
+    embeddings: Sequence[Mapping[str, np.ndarray]], output: str = "penultimate"
+) -> np.ndarray:
+    """Per clip, the mean then the standard deviation over its patches of one output:
+    (clips, 2 * size)."""
+    return np.stack(
+        [np.concatenate([e[output].mean(axis=0), e[output].std(axis=0)]) for e in embeddings]
+    )
 
 
 def representation(

@@ -114,7 +114,7 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     # A third reads a graph of two networks (here MSD_musicnn twice): twice the embedding.
     pair = tmp_path / "pair" / "msd_msd"
     write_pair(pair, SHIPPED_MUSICNN, SHIPPED_MUSICNN)
-    assert main([*args, "--epochs", "1", *musicnn, "--musicnn", str(pair)]) == 0
+    assert main([*args, "--epochs", "1", *musicnn, "--musicnn", str(pair), "--force"]) == 0
     card = json.loads((folder / "card.json").read_text())
     assert card["inputs"][-1]["shape"] == ["batch", 800] and card["embedding"]["width"] == 800
     emotion = Analyzer(folder, warm_up=False)(mini_datasets / "emotify" / "audio" / "3.mp3")
@@ -143,7 +143,8 @@ def test_own_labelled_clips_alone_make_a_model(mini_datasets, tmp_path):
     protocol = card["evaluation"]["selection_protocol"]
     assert protocol["score"] == "mean of csv valence_r, csv arousal_r"
     assert COMMERCIAL_USE not in (folder / "card.md").read_text()  # their own music already
-    EmotionModel(folder)
+    assert "calibration" not in card  # no quadrant labels to calibrate signs on
+    assert EmotionModel(folder).calibration is None
 
 
 def test_an_existing_model_is_replaced_only_when_asked(mini_datasets, tmp_path, capsys):
