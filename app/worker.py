@@ -234,3 +234,13 @@ def _ours(e: object) -> bool:
     """Whether a numba compile event is of one of our (or librosa's) functions, not one
     of numba's own."""
     return not e.data["dispatcher"].py_func.__module__.startswith("numba.")
+
+
+def numba_cache_is_compiled() -> bool:
+    """Whether ``NUMBA_CACHE_DIR`` is set and holds compiled kernels (their index files).
+
+    Until it does, start one analysis process alone first: processes compiling the same
+    cache at once have crashed a fresh install and left a cache that crashes later starts.
+    """
+    folder = os.environ.get("NUMBA_CACHE_DIR")
+    return folder is not None and any(Path(folder).rglob("*.nbi"))

@@ -20,6 +20,7 @@ from app.catalogue.progress import Progress
 from app.catalogue.scorer import Scorer, ScoringOptions
 from app.catalogue.sources import Entry
 from app.catalogue.store import PartWriter
+from app.worker import numba_cache_is_compiled
 
 POLL_S = 0.5
 """How often blocked threads look at the stop flag (a responsiveness, not a limit)."""
@@ -68,10 +69,22 @@ def score_local(
             for _ in range(workers):
                 _put(todo, None, stop, block=True)
 
-    def work() -> None:
+    # On a cold numba cache the first process compiles the kernels alone; the others
+    # start once it is ready and load them (see numba_cache_is_compiled).
+    first_ready = threading.Event()
+    if numba_cache_is_compiled():
+        first_ready.set()
+
+    def work(first: bool) -> None:
         scorer = None
         try:
+            while not first and not first_ready.wait(POLL_S) and not stop.is_set():
+                pass
+            if stop.is_set():
+                done.put(_Finished())
+                return
             scorer = Scorer(options)
+            first_ready.set()
             progress.ready()
             while not stop.is_set():
                 entry = todo.get()
@@ -80,6 +93,7 @@ def score_local(
                 done.put(scorer.score(entry))
         except BaseException as error:
             stop.set()
+            first_ready.set()
             done.put(_Finished(error))
             return
         finally:
@@ -89,7 +103,7 @@ def score_local(
 
     threads = [threading.Thread(target=feed, name="catalogue-feed", daemon=True)]
     threads += [
-        threading.Thread(target=work, name=f"catalogue-worker-{i}", daemon=True)
+        threading.Thread(target=work, args=(i == 0,), name=f"catalogue-worker-{i}", daemon=True)
         for i in range(workers)
     ]
     for thread in threads:

@@ -200,3 +200,24 @@ def test_a_killed_or_hung_worker_costs_only_its_file(tmp_path):
     ]
     assert rows[1]["error"] == "the analysis took longer than 30 s"
     assert "scored 1, failed 2 (1 analysis-crashed, 1 analysis-timeout)" in stderr
+
+
+def test_a_cold_numba_cache_is_compiled_by_one_process_before_the_others_start(tmp_path):
+    """Several processes compiling one empty cache at once crashed a fresh install: the
+    first compiles alone, the others load its kernels, and the job completes."""
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for seed in range(3):
+        write(songs / f"{seed}.wav", _song(seed), SR)
+    cache = tmp_path / "numba-cache"
+    result = run_catalogue(
+        str(songs),
+        "--out",
+        str(tmp_path / "out"),
+        "--workers",
+        "2",
+        env={"NUMBA_CACHE_DIR": str(cache)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "scored 3, failed 0" in result.stderr
+    assert any(cache.rglob("*.nbi"))
