@@ -17,10 +17,15 @@ import numpy as np
 
 from app.audio import mono_mix
 from app.errors import SilentAudioError
-from app.features.budget import descriptor_spans
+from app.features.budget import descriptor_spans, excerpt_starts
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE, FeatureConfig
 from app.features.loudness import SILENCE_LUFS, integrated_loudness
-from app.features.musicnn import EMBEDDING_OUTPUT, MusicnnEmbedder
+from app.features.musicnn import (
+    EMBEDDING_OUTPUT,
+    MusicnnEmbedder,
+    musicnn_patches,
+    patches_centred_in,
+)
 from app.features.spectral import spectral_features
 from app.features.timbre import Timbre
 from app.features.timbre import timbre as timbral_descriptors
@@ -56,6 +61,13 @@ class Features:
         Shape (patches, 200): musicnn's ``penultimate`` of each non-overlapping patch of
         :data:`~app.features.musicnn.PATCH_S` seconds (:mod:`app.features.musicnn`), or
         None when the model reads no embedding.
+    excerpts : np.ndarray or None
+        For a song read through excerpts (:func:`app.features.budget.excerpt_starts`), the
+        first step of each: the step arrays then hold each excerpt's ``config.n_steps``
+        steps one after the other. None when they hold every step of the song.
+    patch_index : np.ndarray or None
+        The patch (from the song's start) of each row of ``embedding``: for a song read
+        through excerpts, the patches centred in them. None when the rows are every patch.
     """
 
     duration_s: float
@@ -68,11 +80,8 @@ class Features:
     mfcc: np.ndarray
     chroma: np.ndarray
     embedding: np.ndarray | None = None
-
-    @property
-    def n_steps(self) -> int:
-        """Number of time steps."""
-        return self.spectral_centroid.shape[0]
+    excerpts: np.ndarray | None = None
+    patch_index: np.ndarray | None = None
 
 
 def extract(
@@ -115,7 +124,11 @@ def extract(
         measured_on_mono = samples.shape[0] == 1 and loudness_lufs is None
         mono_loudness = loudness if measured_on_mono else integrated_loudness(mono, sr)
     spans = descriptor_spans(mono.shape[0], config)
-    spectral = spectral_features(mono, config, tempo_spans=spans)
+    excerpts = excerpt_starts(mono.shape[0], config)
+    spectral = spectral_features(mono, config, tempo_spans=spans, excerpts=excerpts)
+    embedding, patch_index = None, None
+    if embedder is not None:
+        embedding, patch_index = song_embedding(mono, sr, embedder, excerpts, config)
     return Features(
         duration_s=mono.shape[0] / sr,
         tempo_bpm=spectral.tempo_bpm,
@@ -126,8 +139,32 @@ def extract(
         spectral_rolloff=spectral.spectral_rolloff,
         mfcc=spectral.mfcc,
         chroma=spectral.chroma,
-        embedding=None if embedder is None else embedder.embed(mono, sr)[EMBEDDING_OUTPUT],
+        embedding=embedding,
+        excerpts=excerpts,
+        patch_index=patch_index,
     )
+
+
+def song_embedding(
+    mono: np.ndarray,
+    sr: int,
+    embedder: MusicnnEmbedder,
+    excerpts: np.ndarray | None,
+    config: FeatureConfig,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """musicnn's embedding of every patch of ``mono``, or of those centred in the
+    ``excerpts`` (first steps of the windows a long song is read through) with their
+    indices. The log-mel patches are cut from the whole song either way, so that each
+    patch is the one training reads (it embeds every patch)."""
+    patches = musicnn_patches(mono, sr)
+    if excerpts is None:
+        return embedder(patches)[EMBEDDING_OUTPUT], None
+    index = np.unique(
+        np.concatenate(
+            [patches_centred_in(len(patches), s * config.step_s, config.window_s) for s in excerpts]
+        )
+    )
+    return embedder(patches[index])[EMBEDDING_OUTPUT], index
 
 
 def song_timbre(
