@@ -146,6 +146,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_MUSICNN_CACHE,
         help="cache of musicnn embeddings (computed when a candidate reads them)",
     )
+    parser.add_argument(
+        "--musicnn",
+        type=Path,
+        default=MUSICNN_MODEL,
+        help="the musicnn graph to embed with and ship, without extension (.onnx, .json, "
+        "LICENSE.md beside it); e.g. the int8 one of training.musicnn_optimise",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="feature extraction processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
@@ -260,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     embeddings = None
     if any(c.musicnn for c in candidates.values()):
         paths = [item.path for item in all_items]
-        outputs = embed_all(paths, args.musicnn_cache, MUSICNN_MODEL, progress=progress)
+        outputs = embed_all(paths, args.musicnn_cache, args.musicnn, progress=progress)
         embeddings = [o[EMBEDDING_OUTPUT] for o in outputs]
     embedded = time.perf_counter()
     songs = make_songs(all_items, features, train_hop_s=config.train_hop_s, embeddings=embeddings)
@@ -301,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(dir=args.out, prefix=f".{target.name}-"))
     try:
         export_onnx(model, staging / MODEL_FILE)
-        embedding = copy_embedder(staging) if config.musicnn else None
+        embedding = copy_embedder(staging, args.musicnn) if config.musicnn else None
         difference = check_parity(model, staging / MODEL_FILE, inputs)
         has_emotify = any(s.dataset == EMOTIFY for s in songs)
         card = build_card(
