@@ -332,6 +332,13 @@ def parity(new: dict[str, np.ndarray], old: dict[str, np.ndarray]) -> dict:
     }
 
 
+def licence_of(graph: Path) -> Path:
+    """The licence file beside a musicnn graph (without extension): ``LICENSE.md`` in a
+    folder of its own, ``<name>-LICENSE.md`` in a model's folder."""
+    own = graph.parent / "LICENSE.md"
+    return own if own.is_file() else graph.parent / f"{graph.name}-LICENSE.md"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: see the module's docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -365,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     args.out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     # The weights' licence travels with the graph (training copies it into a model folder).
-    shutil.copyfile(args.source.parent / "LICENSE.md", args.out.parent / "LICENSE.md")
+    shutil.copyfile(licence_of(args.source), args.out.parent / "LICENSE.md")
     print(json.dumps(card["optimisation"], indent=2))
 
 
