@@ -30,8 +30,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     HOME=/tmp \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
-    MUSIC_EMOTION_HOST=0.0.0.0 \
-    MUSIC_EMOTION_PORT=8000
+    MUSIC_EMOTION_HOST=0.0.0.0
 
 RUN useradd --system --uid 10001 --no-create-home music \
     && mkdir /srv/numba-cache \

@@ -309,6 +309,16 @@ def problem_of(error: BaseException) -> ProblemDetail:
     return problem("internal-error", "internal error")
 
 
+def file_too_large(max_upload_bytes: int) -> str:
+    """The detail of a file over the upload limit; the one wording of that limit."""
+    return f"the file exceeds the limit of {max_upload_bytes} bytes"
+
+
+def batch_too_large(max_batch_bytes: int) -> str:
+    """The detail of a batch over its total limit; the one wording of that limit."""
+    return f"the batch exceeds the limit of {max_batch_bytes} bytes for all its files"
+
+
 def _file_error_detail(error: OSError) -> str:
     """A short sentence for a file that cannot be read."""
     name = error.filename

@@ -43,12 +43,6 @@ class Settings(BaseSettings):
     max_duration_s: float = Field(
         600.0, gt=0, description="Longest analysed duration; audio past it is ignored."
     )
-    descriptor_budget_s: float | None = Field(
-        None,
-        gt=0,
-        description="Seconds of a longer song its timbre and tempo are read from (evenly "
-        "spaced excerpts), bounding a song's cost; unset: the feature configuration's, 61 s.",
-    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, description="HTTP server processes.")

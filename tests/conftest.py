@@ -14,6 +14,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Container tests are slow tests too: ``-m "not slow"`` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("container"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
     """The shared labelled datasets; tests that need them skip where they are absent."""

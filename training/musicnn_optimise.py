@@ -4,9 +4,11 @@ Usage (from the repository root, venv active)::
 
     python -m training.musicnn_optimise SOURCE OUT --data ../shared/datasets [--exact]
 
-reads ``SOURCE.onnx`` (the graph :mod:`training.musicnn` exports; its initialisers keep the
-PyTorch module's names) and ``SOURCE.json``, and writes ``OUT.onnx`` and ``OUT.json``: the
-same inputs, outputs and front-end, computed faster. What changes, layer by layer:
+reads ``SOURCE.onnx`` (the graph :mod:`training.musicnn` exports, e.g. the shipped model's
+``model_store/music-emotion-0.3.0/musicnn``; its initialisers keep the PyTorch module's
+names), ``SOURCE.json`` and ``SOURCE-LICENSE.md``, and writes ``OUT.onnx``, ``OUT.json``
+(the source's card and an ``optimisation`` entry with the parity measured) and
+``OUT-LICENSE.md``: the same inputs, outputs and front-end, computed faster. What changes, layer by layer:
 
 - exact rewrites (float32, equal to the source up to float rounding): each front-end block
   takes its maximum over frequency *before* its ReLU and batch norm, which then run on a
@@ -47,6 +49,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 from app.features.musicnn import INPUT_NAME, N_MELS, OUTPUT_NAMES, PATCH_FRAMES
+from training.musicnn_convert import licence_path
 
 OPSET = 17
 TF_BN_EPS = 1e-3
@@ -332,13 +335,6 @@ def parity(new: dict[str, np.ndarray], old: dict[str, np.ndarray]) -> dict:
     }
 
 
-def licence_of(graph: Path) -> Path:
-    """The licence file beside a musicnn graph (without extension): ``LICENSE.md`` in a
-    folder of its own, ``<name>-LICENSE.md`` in a model's folder."""
-    own = graph.parent / "LICENSE.md"
-    return own if own.is_file() else graph.parent / f"{graph.name}-LICENSE.md"
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: see the module's docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -372,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     args.out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     # The weights' licence travels with the graph (training copies it into a model folder).
-    shutil.copyfile(licence_of(args.source), args.out.parent / "LICENSE.md")
+    shutil.copyfile(licence_path(args.source), licence_path(args.out))
     print(json.dumps(card["optimisation"], indent=2))
 
 

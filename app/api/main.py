@@ -40,7 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         size=settings.analysis_processes,
         queue=settings.queue_size,
         max_wait_s=settings.max_queue_wait_s,
-        descriptor_budget_s=settings.descriptor_budget_s,
     )
 
     @asynccontextmanager

@@ -89,7 +89,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the job; 0 once every file has its row, 128 + the signal's number if stopped."""
-    from app.api.schemas import ModelInfo
     from app.catalogue import store
     from app.catalogue.progress import Progress, Tally
     from app.catalogue.rows import Columns
@@ -97,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from app.catalogue.sources import entries, read_list
     from app.errors import ModelContractError, WorkerCrashedError
     from app.model import EmotionModel
+    from app.result import ModelInfo
 
     if importlib.util.find_spec("pyarrow") is None:
         print("catalogue: needs pyarrow: pip install 'music-emotion[catalogue]'", file=sys.stderr)
@@ -117,12 +117,11 @@ def run(args: argparse.Namespace) -> int:
     columns = Columns(features=args.features, moods=model.has_moods, timeline=args.timeline)
     options = ScoringOptions(
         model_path=args.model,
-        model=ModelInfo(name=model.name, version=model.version),
+        model=ModelInfo.of(model),
         max_duration_s=settings.max_duration_s,
         max_remote_bytes=settings.max_upload_bytes,
         timeout_s=args.timeout,
         columns=columns,
-        descriptor_budget_s=settings.descriptor_budget_s,
     )
     del model  # the workers load their own
     try:

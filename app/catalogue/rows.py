@@ -1,7 +1,7 @@
 """The catalogue's table: one flat, typed row per file, a result or a problem.
 
-The values are the HTTP API's answer for the same file (built by the API's own
-:meth:`EmotionResult.of`), flattened: ``spread.valence`` becomes ``valence_spread``,
+The values are the HTTP API's answer for the same file (built by the same
+:meth:`app.result.EmotionResult.of`), flattened: ``spread.valence`` becomes ``valence_spread``,
 ``features.timbre.hardness`` becomes ``timbre_hardness``, ``moods.tension`` becomes
 ``mood_tension``. A failed file has nulls for every value and the API's problem type
 URI and detail in ``error_type`` and ``error``.
@@ -15,10 +15,11 @@ from typing import Any
 import pyarrow as pa
 
 from app.analysis import Emotion
-from app.api.schemas import EmotionResult, FeatureSummary, ModelInfo, TimbreSummary
 from app.catalogue.sources import Entry
+from app.features import Timbre
 from app.model import MOODS
 from app.problems import ProblemDetail
+from app.result import EmotionResult, FeatureSummary, ModelInfo
 
 IDENTITY = [
     pa.field("path", pa.string(), nullable=False),
@@ -42,7 +43,7 @@ RESULT = [
 
 FEATURES = [
     *(pa.field(name, pa.float64()) for name in FeatureSummary.model_fields if name != "timbre"),
-    *(pa.field(f"timbre_{name}", pa.float64()) for name in TimbreSummary.model_fields),
+    *(pa.field(f"timbre_{name}", pa.float64()) for name in Timbre.__dataclass_fields__),
 ]
 
 MOOD_COLUMNS = [pa.field(f"mood_{name}", pa.float64()) for name in MOODS]
@@ -77,11 +78,6 @@ class Columns:
         )
 
 
-def model_label(info: ModelInfo) -> str:
-    """The ``model`` column: ``name/version``."""
-    return f"{info.name}/{info.version}"
-
-
 def result_row(entry: Entry, emotion: Emotion, info: ModelInfo, columns: Columns) -> dict:
     """The row of a scored file."""
     result = EmotionResult.of(
@@ -95,7 +91,7 @@ def result_row(entry: Entry, emotion: Emotion, info: ModelInfo, columns: Columns
         "arousal_spread": result["spread"]["arousal"],
         "duration_s": result["duration_s"],
         "truncated": result["truncated"],
-        "model": model_label(info),
+        "model": info.label(),
         "error_type": None,
         "error": None,
     }
@@ -113,7 +109,7 @@ def result_row(entry: Entry, emotion: Emotion, info: ModelInfo, columns: Columns
 def problem_row(entry: Entry, problem: ProblemDetail, info: ModelInfo) -> dict:
     """The row of a file that could not be scored (the missing columns are nulls)."""
     return identity_row(entry) | {
-        "model": model_label(info),
+        "model": info.label(),
         "error_type": problem.type,
         "error": problem.detail,
     }

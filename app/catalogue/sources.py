@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pyarrow import fs as pafs
 
-from app.api.limits import file_too_large
 from app.errors import InputTooLargeError
+from app.problems import file_too_large
 
 AUDIO_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac"})
 """Extensions of the formats the service reads; a folder's other files are skipped."""

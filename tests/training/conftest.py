@@ -8,13 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from app.features import Features, Timbre
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
 from app.features.musicnn import PATCH_S
+from training.data import Song, make_songs
 from training.datasets import Item
 from training.datasets.emotify import CATEGORIES
-from training.fit import Song, make_songs
+from training.network import INPUT_NAMES, EmotionNet
 
 SHARED_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
@@ -115,6 +117,16 @@ def random_features(n_steps: int, seed: int) -> Features:
         mfcc=(rng.standard_normal((DEFAULT_CONFIG.n_mfcc, n_steps)) * 20).astype(np.float32),
         chroma=rng.uniform(0, 1, (DEFAULT_CONFIG.n_chroma, n_steps)).astype(np.float32),
     )
+
+
+def fitted(net: EmotionNet, inputs: dict) -> EmotionNet:
+    """``net`` with its standardisations set from raw window ``inputs`` (arrays or tensors
+    keyed by input name) as the training sets them: from the pooled vectors."""
+    with torch.no_grad():
+        pooled = net.pooling(*(torch.as_tensor(inputs[n]) for n in INPUT_NAMES)).numpy()
+    embedding = inputs.get("musicnn")
+    net.fit_standardization(pooled, None if embedding is None else np.asarray(embedding))
+    return net
 
 
 @pytest.fixture(scope="session")

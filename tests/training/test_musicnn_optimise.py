@@ -12,6 +12,7 @@ import pytest
 from app.analysis import Analyzer
 from app.features.musicnn import OUTPUT_NAMES, MusicnnEmbedder
 from app.settings import default_model_path
+from training.musicnn_convert import licence_path
 from training.musicnn_optimise import (
     calibration_clips,
     evaluation_clips,
@@ -86,6 +87,6 @@ def test_the_command_writes_a_graph_the_service_loads(shared_datasets, tmp_path)
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["optimisation"]["int8"] is None
     assert card["optimisation"]["parity"]["penultimate_cosine"]["min"] > 0.99999
-    assert (out.parent / "LICENSE.md").is_file()
+    assert licence_path(out).is_file()
     embedder = MusicnnEmbedder(out)
     assert set(embedder(np.zeros((1, 187, 96), np.float32))) == set(OUTPUT_NAMES)

@@ -8,21 +8,14 @@ from fastapi import APIRouter, File, Query, Request, Security, UploadFile
 
 from app.analysis import Emotion
 from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header
-from app.api.limits import file_too_large
 from app.api.problems import Problem, problem_responses
-from app.api.schemas import (
-    BATCH_EXAMPLE,
-    EMOTION_EXAMPLE,
-    BatchItem,
-    BatchResult,
-    EmotionResult,
-    ModelInfo,
-)
-from app.api.workers import AnalysisWorker
+from app.api.schemas import BATCH_EXAMPLE, EMOTION_EXAMPLE, BatchItem, BatchResult
 from app.errors import InputTooLargeError
 from app.model import EmotionModel
-from app.problems import ProblemError, problem_of
+from app.problems import ProblemError, file_too_large, problem_of
+from app.result import EmotionResult, ModelInfo
 from app.settings import Settings
+from app.worker import AnalysisWorker
 
 router = APIRouter(prefix="/v1/emotion", tags=["emotion"], dependencies=[Security(api_key_header)])
 
@@ -55,8 +48,9 @@ def _analyse(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> 
 def _result(
     emotion: Emotion, model: EmotionModel, features: bool, timeline: bool, moods: bool
 ) -> EmotionResult:
-    info = ModelInfo(name=model.name, version=model.version)
-    return EmotionResult.of(emotion, info, features=features, timeline=timeline, moods=moods)
+    return EmotionResult.of(
+        emotion, ModelInfo.of(model), features=features, timeline=timeline, moods=moods
+    )
 
 
 @router.post(
