@@ -19,11 +19,13 @@ from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
 from app.features.musicnn import MusicnnEmbedder, musicnn_patches
 from app.features.spectral import spectral_features
 from app.features.windows import windows
+from app.model import EMBEDDER_FILE
 from app.settings import default_model_path
 from tests.audio_fixtures import chord, clicks, noise
 
 SR = SAMPLE_RATE
 CONFIG = DEFAULT_CONFIG
+SHIPPED = default_model_path() / EMBEDDER_FILE
 WINDOW_STEPS = CONFIG.n_steps
 
 
@@ -42,7 +44,7 @@ class CountingEmbedder:
     """The real musicnn network, counting the patches it is given."""
 
     def __init__(self) -> None:
-        self.network = MusicnnEmbedder()
+        self.network = MusicnnEmbedder(SHIPPED)
         self.patches = 0
 
     def __call__(self, patches: np.ndarray) -> dict[str, np.ndarray]:
@@ -123,7 +125,7 @@ def test_the_tempo_of_a_long_song_reads_its_windows():
 def test_the_embedding_of_the_windows_is_the_one_training_reads(four_minutes):
     """Training embeds every patch of a song and the windows read those centred in them;
     the analysis embeds only those: the windows' statistics are the same."""
-    embedder = MusicnnEmbedder()
+    embedder = MusicnnEmbedder(SHIPPED)
     served = extract(four_minutes[None], embedder=embedder)
     trained = replace(served, embedding=embedder.embed(four_minutes)["penultimate"])
     trained = replace(trained, patch_index=None)
