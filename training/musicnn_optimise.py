@@ -8,7 +8,8 @@ reads ``SOURCE.onnx`` (the graph :mod:`training.musicnn` exports, e.g. the shipp
 ``model_store/music-emotion-0.3.0/musicnn``; its initialisers keep the PyTorch module's
 names), ``SOURCE.json`` and ``SOURCE-LICENSE.md``, and writes ``OUT.onnx``, ``OUT.json``
 (the source's card and an ``optimisation`` entry with the parity measured) and
-``OUT-LICENSE.md``: the same inputs, outputs and front-end, computed faster. What changes, layer by layer:
+``OUT-LICENSE.md``: the same inputs, outputs and front-end, computed faster. What
+changes, layer by layer:
 
 - exact rewrites (float32, equal to the source up to float rounding): each front-end block
   takes its maximum over frequency *before* its ReLU and batch norm, which then run on a
