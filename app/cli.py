@@ -20,6 +20,7 @@ from app.catalogue import cli as catalogue
 from app.errors import ModelContractError, MusicEmotionError
 from app.problems import problem_of
 from app.result import feature_series, feature_summary, rounded
+from app.search import cli as search
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--model", type=Path, default=settings.model_path, help=MODEL_HELP)
 
     catalogue.add_parser(commands)
+    search.add_parsers(commands)
 
     args = parser.parse_args(argv)
     if args.command == "serve" or args.command in RECORDS:
@@ -85,7 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args, settings)
     if args.command == "catalogue":
-        return catalogue.run(args)
+        status = catalogue.run(args)
+        if status == 0:
+            search.refresh_index(args.out)
+        return status
+    if args.command in search.COMMANDS:
+        return search.run(args)
     return _analyse_files(args, settings)
 
 

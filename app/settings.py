@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         100_000_000, gt=0, description="Largest batch request: all its files together."
     )
     api_key: SecretStr | None = Field(None, description="If set, required in the X-API-Key header.")
+    catalogue: str | None = Field(
+        None,
+        description="A catalogue to search (the folder or s3:// prefix that music-emotion "
+        "catalogue wrote): enables /v1/catalogue. Needs the catalogue extra.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed by CORS (a JSON list)."
     )

@@ -21,9 +21,12 @@ CORE = (
     "app.worker",
     "app.result",
     "app.settings",
+    "app.table",
+    "app.dataset",
 )
 """Decoding, features, model, the analysis path, the process that runs analyses, the
-result's shape and rounding, the settings and the error vocabulary."""
+result's shape and rounding, the settings and the error vocabulary; the catalogue's
+column names and where its dataset lives (the job writes it, the queries read it)."""
 
 ABOVE_THE_CORE = ("app.api", "app.catalogue", "app.search", "app.cli", "training")
 

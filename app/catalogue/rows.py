@@ -3,7 +3,8 @@
 The values are the HTTP API's answer for the same file (built by the same
 :meth:`app.result.EmotionResult.of`), flattened: ``spread.valence`` becomes ``valence_spread``,
 ``features.timbre.hardness`` becomes ``timbre_hardness``, ``moods.tension`` becomes
-``mood_tension``. A failed file has nulls for every value and the API's problem type
+``mood_tension``; beside them, the song's ``sound`` (:func:`app.table.sound_of`), which
+similarity reads. A failed file has nulls for every value and the API's problem type
 URI and detail in ``error_type`` and ``error``.
 """
 
@@ -14,10 +15,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from app import table as names
 from app.analysis import Emotion
 from app.catalogue.sources import Entry
 from app.features import Timbre
-from app.model import MOODS
 from app.problems import ProblemDetail
 from app.result import EmotionResult, FeatureSummary, ModelInfo
 
@@ -46,7 +47,17 @@ FEATURES = [
     *(pa.field(f"timbre_{name}", pa.float64()) for name in Timbre.__dataclass_fields__),
 ]
 
-MOOD_COLUMNS = [pa.field(f"mood_{name}", pa.float64()) for name in MOODS]
+MOOD_COLUMNS = [pa.field(name, pa.float64()) for name in names.MOOD_COLUMNS.values()]
+
+SOUND = pa.field(
+    names.SOUND,
+    pa.list_(pa.float32(), names.SOUND_SIZE),
+    metadata={"description": names.SOUND_SOURCE},
+)
+
+ADDED_LATER = frozenset({SOUND.name})
+"""Columns a catalogue written before them gains on a rerun: the files of its parts that
+lack them are scored again (:func:`app.catalogue.store.prepare`)."""
 
 TIMELINE = pa.field(
     "timeline",
@@ -59,11 +70,13 @@ TIMELINE = pa.field(
 @dataclass(frozen=True)
 class Columns:
     """Which optional columns a catalogue has: the feature summary, the mood shares
-    (when the model has a mood head) and the timeline of windows."""
+    (when the model has a mood head), the timeline of windows, and the sound (when the
+    model computes musicnn's embedding)."""
 
     features: bool = False
     moods: bool = False
     timeline: bool = False
+    sound: bool = False
 
     def schema(self) -> pa.Schema:
         """The table's schema."""
@@ -74,6 +87,7 @@ class Columns:
                 *(FEATURES if self.features else []),
                 *(MOOD_COLUMNS if self.moods else []),
                 *([TIMELINE] if self.timeline else []),
+                *([SOUND] if self.sound else []),
             ]
         )
 
@@ -103,6 +117,9 @@ def result_row(entry: Entry, emotion: Emotion, info: ModelInfo, columns: Columns
         row |= {f"mood_{name}": share for name, share in (result["moods"] or {}).items()}
     if columns.timeline:
         row["timeline"] = result["timeline"]
+    if columns.sound:
+        sound = names.sound_of(emotion.features.embedding)
+        row[names.SOUND] = None if sound is None else sound.tolist()
     return row
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from app.catalogue import rows
-from app.catalogue.sources import Entry, is_uri, read_bytes
+from app.catalogue.sources import Entry, read_bytes
+from app.dataset import is_uri
 from app.errors import WorkerCrashedError
 from app.problems import problem_of
 from app.result import ModelInfo

@@ -37,8 +37,9 @@ MoodsQuery = Annotated[
 ]
 
 
-def _analyse(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> Emotion:
-    """Send one upload to an analysis process (runs on a pool thread: it blocks)."""
+def analyse_upload(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> Emotion:
+    """Send one upload to an analysis process (runs on a pool thread: it blocks); its
+    emotion, or what the analysis raised."""
     if upload.size is not None and upload.size > settings.max_upload_bytes:
         raise InputTooLargeError(file_too_large(settings.max_upload_bytes))
     upload.file.seek(0)
@@ -75,7 +76,7 @@ async def predict_emotion(
 
     Example: `curl -F file=@song.mp3 'http://127.0.0.1:8000/v1/emotion?features=true'`.
     """
-    emotion = await pool.run(lambda worker: _analyse(worker, file, settings))
+    emotion = await pool.run(lambda worker: analyse_upload(worker, file, settings))
     request.app.state.metrics.observe_stages(emotion.timings_s)
     return _result(emotion, model, features, timeline, moods)
 
@@ -114,7 +115,7 @@ async def predict_emotions(
         items = []
         for upload in files:
             try:
-                emotion = _analyse(worker, upload, settings)
+                emotion = analyse_upload(worker, upload, settings)
             except Exception as error:  # each file gets its own problem, 500 if unexpected
                 problem = Problem(**problem_of(error).as_dict())
                 items.append(BatchItem(filename=upload.filename, error=problem))
