@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, RidgeCV
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from training.data import FOURQ, Song, mood_shares, quadrant_signs
@@ -71,6 +71,17 @@ def _repeated_mean(values: np.ndarray, n: int) -> np.ndarray:
     return np.repeat(values.mean(0, keepdims=True), n, 0)
 
 
+def ridge_model(
+    songs: Sequence[Song],
+    target: Callable[[Song], np.ndarray] = lambda s: s.target,
+    inputs: Inputs = BASELINE_INPUTS[""],
+) -> Pipeline:
+    """The fitted pipeline (standardisation, then ridge with a penalty per target by
+    leave-one-out) of ``target`` on ``inputs``."""
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS, alpha_per_target=True))
+    return model.fit(_matrix(songs, inputs), np.stack([target(s) for s in songs]))
+
+
 def fit_ridge(
     songs: Sequence[Song],
     target: Callable[[Song], np.ndarray] = lambda s: s.target,
@@ -78,8 +89,7 @@ def fit_ridge(
 ) -> Predictor:
     """Ridge regression of ``target`` (default: valence, arousal) on standardised
     ``inputs`` (default: the pooled statistics)."""
-    model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS, alpha_per_target=True))
-    model.fit(_matrix(songs, inputs), np.stack([target(s) for s in songs]))
+    model = ridge_model(songs, target, inputs)
     return lambda test: model.predict(_matrix(test, inputs))
 
 
@@ -95,19 +105,19 @@ def fit_mood_ridge(songs: Sequence[Song]) -> Predictor:
     return predict
 
 
-def fit_logistic(songs: Sequence[Song], inputs: Inputs = BASELINE_INPUTS[""]) -> Predictor:
-    """Per axis, L2 logistic regression of the sign on standardised pooled features.
-
-    The predictor returns (songs, 2) decision values: their signs give the quadrant.
-    """
+def logistic_models(
+    songs: Sequence[Song], inputs: Inputs = BASELINE_INPUTS[""]
+) -> list[Pipeline | float]:
+    """Per axis, the fitted pipeline (standardisation, then L2 logistic regression of the
+    sign with its penalty by inner CV) on ``inputs``; a constant decision value (that
+    sign, +-1) for an axis whose training songs all share one sign (tiny data)."""
     x = _matrix(songs, inputs)
     signs = quadrant_signs([s.quadrant for s in songs])
-    models = []
+    models: list[Pipeline | float] = []
     for k in range(2):
         labels = signs[:, k] > 0
         smallest = min(labels.sum(), (~labels).sum())
         if smallest == 0:
-            # One class only (tiny data): a constant decision value of that class's sign.
             models.append(float(signs[0, k]))
             continue
         if smallest >= 2:
@@ -122,6 +132,16 @@ def fit_logistic(songs: Sequence[Song], inputs: Inputs = BASELINE_INPUTS[""]) ->
         else:
             classifier = LogisticRegression(C=1.0, max_iter=2000)
         models.append(make_pipeline(StandardScaler(), classifier).fit(x, labels))
+    return models
+
+
+def fit_logistic(songs: Sequence[Song], inputs: Inputs = BASELINE_INPUTS[""]) -> Predictor:
+    """Per axis, L2 logistic regression of the sign on standardised pooled features
+    (:func:`logistic_models`).
+
+    The predictor returns (songs, 2) decision values: their signs give the quadrant.
+    """
+    models = logistic_models(songs, inputs)
 
     def predict(test: Sequence[Song]) -> np.ndarray:
         xt = _matrix(test, inputs)

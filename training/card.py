@@ -142,9 +142,11 @@ def build_card(
     selection: Mapping | None = None,
     emotify_map: Mapping | None = None,
     embedding: Mapping | None = None,
+    linear_heads: Mapping | None = None,
     config: FeatureConfig = DEFAULT_CONFIG,
 ) -> dict:
-    """Assemble the card as a JSON-ready dict."""
+    """Assemble the card as a JSON-ready dict (``linear_heads``: how the heads of a
+    blended model were fitted, :attr:`training.network.Blend.record`)."""
     card = {
         "name": name,
         "version": version,
@@ -179,6 +181,20 @@ def build_card(
                 f" 4Q's songs weigh PQuad ** {train_config.confidence_power:g} in the sign "
                 "loss (PQuad: the share of a song's mood tags that agree with its quadrant)."
                 if train_config.confidence_power > 0
+                else ""
+            )
+            + (
+                f" Valence and arousal are then averaged per window with song-level linear "
+                f"heads on the window's musicnn statistics (weight "
+                f"{train_config.linear_weight:g} for the heads): ridge regression of Emotify's "
+                "valence and arousal and per-axis logistic regression of 4Q's signs (the "
+                "baselines' models, penalties by inner cross-validation), fitted on the "
+                "training songs' mean statistics, each put on the network's scale by what the "
+                "network learnt (its map onto Emotify's scale, its 4Q logit scale) and "
+                "averaged; the blend is clipped to [-1, 1]. The heads are affine, so a song's "
+                "mean over its windows is the heads applied to its mean statistics, on which "
+                "they were fitted (see `linear_heads`)."
+                if train_config.linear_weight > 0
                 else ""
             )
             + " Outputs are calibrated so that 0 means neutral: the signs of valence and "
@@ -289,6 +305,15 @@ def build_card(
         card["evaluation"]["selection_protocol"] = {
             "score": "mean of " + ", ".join(f"{d} {m}" for d, m in selection_figures(cv_summary)),
             **selection,
+        }
+    if linear_heads:
+        card["linear_heads"] = {
+            "description": (
+                "penalties chosen on all training songs for each head: ridge alpha per "
+                "output (leave-one-out), logistic C per axis (inner 5-fold CV)"
+            ),
+            "weight": train_config.linear_weight,
+            **linear_heads,
         }
     if emotify_map is not None:
         card["emotify_map"] = {

@@ -246,6 +246,14 @@ def model_lines(card: Mapping) -> list[str]:
         *(f"| {k} | {v} |" for k, v in training.items() if k not in ("loss", "crops")),
         "",
     ]
+    if "linear_heads" in card:
+        heads = card["linear_heads"]
+        fits = "; ".join(
+            f"{name}: " + ", ".join(f"{k} {v}" for k, v in penalties.items())
+            for name, penalties in heads.items()
+            if isinstance(penalties, Mapping)
+        )
+        lines += [f"Linear heads (weight {heads['weight']:g}), {heads['description']}: {fits}.", ""]
     if "emotify_map" in card:
         m = card["emotify_map"]
         lines += [

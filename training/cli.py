@@ -42,6 +42,8 @@ from training.metrics import METRIC_LABELS, metrics_of
 from training.musicnn_convert import licence_path
 from training.musicnn_features import DEFAULT_CACHE as DEFAULT_MUSICNN_CACHE
 from training.musicnn_features import SHIPPED_MUSICNN, embed_all
+from training.network import Blend
+from training.out_of_fold import out_of_fold_rows, write_out_of_fold
 from training.selection import (
     CANDIDATES,
     candidate_configs,
@@ -163,6 +165,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="PATH",
         help="the musicnn network a candidate reads and the model carries, without "
         "extension (PATH.onnx, PATH.json, PATH-LICENSE.md; default: the shipped model's)",
+    )
+    parser.add_argument(
+        "--oof",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="also write the first outer cross-validation's out-of-fold song predictions "
+        "(path, dataset, fold, valence, arousal, quadrant and its probability) to CSV",
     )
     parser.add_argument("--jobs", type=int, default=2, help="feature extraction processes")
     parser.add_argument("--seed", type=int, default=0)
@@ -356,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parity=difference,
             emotify_map=emotify_map_of(model) if has_emotify else None,
             embedding=embedding,
+            linear_heads=model.record if isinstance(model, Blend) else None,
         )
         seeds = [args.seed + repeat for repeat in range(args.repeats)]
         entry = calibration.card_entry([run for run, _ in runs], songs, seeds)
@@ -375,6 +386,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(target)
     staging.chmod(0o755)  # mkdtemp makes it private; the service may run as another user
     staging.rename(target)
+    if args.oof is not None:
+        rows = out_of_fold_rows(cv, songs, [item.path for item in all_items], args.seed)
+        write_out_of_fold(rows, args.oof)
     print(format_summary(card["evaluation"]["metrics"]))
     print(
         f"ONNX parity max |diff| {difference:.2e}; wrote {target}\n"

@@ -32,6 +32,7 @@ from training.metrics import (
     quadrant_metrics,
     regression_metrics,
 )
+from training.network import Blend
 from training.train import (
     Network,
     TrainConfig,
@@ -224,8 +225,9 @@ def _score_fold(
         result.predictions[name][model][local_test] = values
     if len(network.members) > 1:
         for m, member in enumerate(network.members):
-            values = predict_songs(member, test)
-            models.setdefault(f"member{m}", []).append(score(member, values))
+            alone = network.alone(member) if isinstance(network, Blend) else member
+            values = predict_songs(alone, test)
+            models.setdefault(f"member{m}", []).append(score(alone, values))
 
 
 def _score_moods(

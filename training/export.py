@@ -17,12 +17,8 @@ import torch
 
 from app.features.windows import EMBEDDING_INPUT
 from app.model import MOODS_OUTPUT
-from training.network import (
-    OUTPUT_NAMES,
-    EmotionNet,
-    Ensemble,
-    example_inputs,
-)
+from training.network import OUTPUT_NAMES, example_inputs
+from training.train import Network
 
 GRAPH_OUTPUTS: tuple[str, ...] = (*OUTPUT_NAMES, MOODS_OUTPUT)
 """The exported graph's outputs: valence and arousal, each (batch,), and the (batch, 9)
@@ -41,12 +37,11 @@ class ParityError(AssertionError):
     """The exported graph's outputs differ from PyTorch's."""
 
 
-def export_onnx(model: EmotionNet | Ensemble, path: Path) -> None:
+def export_onnx(model: Network, path: Path) -> None:
     """Write ``model`` (put in eval mode) to ``path`` with a dynamic batch axis."""
     model.eval()
     names = model.input_names
-    first = model.members[0] if isinstance(model, Ensemble) else model
-    example = example_inputs(embedding=EMBEDDING_INPUT in names, width=first.n_embedding)
+    example = example_inputs(embedding=EMBEDDING_INPUT in names, width=model.members[0].n_embedding)
     dynamic_axes = {name: {0: "batch"} for name in (*names, *GRAPH_OUTPUTS)}
     with warnings.catch_warnings():
         # The legacy exporter warns about its own deprecation; the choice is explained above.
@@ -64,7 +59,7 @@ def export_onnx(model: EmotionNet | Ensemble, path: Path) -> None:
 
 
 @torch.no_grad()
-def parity(model: EmotionNet | Ensemble, path: Path, inputs: Mapping[str, np.ndarray]) -> float:
+def parity(model: Network, path: Path, inputs: Mapping[str, np.ndarray]) -> float:
     """Largest absolute difference between PyTorch's and onnxruntime's outputs on ``inputs``."""
     model.eval()
     names = model.input_names
@@ -76,7 +71,7 @@ def parity(model: EmotionNet | Ensemble, path: Path, inputs: Mapping[str, np.nda
 
 
 def check_parity(
-    model: EmotionNet | Ensemble,
+    model: Network,
     path: Path,
     inputs: Mapping[str, np.ndarray],
     atol: float = PARITY_ATOL,

@@ -29,7 +29,7 @@ composes both, which is what the ONNX export runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -340,6 +340,17 @@ class Heads(NamedTuple):
     """(batch, n_tags) mood-tag logits, or None without a tag head."""
 
 
+class Outputs(NamedTuple):
+    """What the exported graph returns for a batch of windows."""
+
+    valence: torch.Tensor
+    """(batch,) in [-1, 1]."""
+    arousal: torch.Tensor
+    """(batch,) in [-1, 1]."""
+    moods: torch.Tensor
+    """(batch, 9) GEMS shares, each row summing to 1."""
+
+
 class Served(nn.Module):
     """The exported graph: pool once, then every member's heads, averaged.
 
@@ -357,15 +368,18 @@ class Served(nn.Module):
         spectral: torch.Tensor,
         scalars: torch.Tensor,
         musicnn: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Return valence and arousal, each (batch,) in [-1, 1], and the (batch, 9) moods:
-        each the mean over the members."""
-        pooled = self.pooling(mfcc, chroma, spectral, scalars)
+    ) -> Outputs:
+        """Return valence and arousal, each (batch,) in [-1, 1], and the (batch, 9) moods."""
+        return self.outputs(self.pooling(mfcc, chroma, spectral, scalars), musicnn)
+
+    def outputs(self, pooled: torch.Tensor, musicnn: torch.Tensor | None = None) -> Outputs:
+        """The served outputs from pooled windows (and their embedding statistics): each
+        the mean over the members."""
         heads = [m.head(pooled, musicnn) for m in self.members]
         valence = torch.stack([h.valence for h in heads]).mean(dim=0)
         arousal = torch.stack([h.arousal for h in heads]).mean(dim=0)
         moods = torch.stack([torch.softmax(h.gems, dim=1) for h in heads]).mean(dim=0)
-        return valence, arousal, moods
+        return Outputs(valence, arousal, moods)
 
 
 class EmotionNet(Served):
@@ -455,6 +469,70 @@ class Ensemble(Served):
         self.members = nn.ModuleList(members)
         self.pooling = members[0].pooling
         self.input_names = members[0].input_names
+
+
+class Blend(Served):
+    """A network's outputs averaged with linear heads on the window's embedding statistics.
+
+    Per window, valence and arousal are ``(1 - weight) * network + weight * heads``,
+    clipped to [-1, 1], where ``heads = musicnn @ head_weight + head_bias`` is affine in
+    the window's (raw) embedding statistics; the moods are the network's. Being affine,
+    the heads' mean over a song's windows is the heads applied to the song's mean
+    statistics (:mod:`training.linear_heads` fits them on those).
+
+    Parameters
+    ----------
+    network : EmotionNet or Ensemble
+        Reads the embedding (its inputs end with :data:`EMBEDDING_INPUT`).
+    head_weight, head_bias : np.ndarray
+        (n_embedding, 2) and (2,): the heads, valence then arousal, on the served scale.
+    weight : float
+        The heads' share of the served outputs, in (0, 1].
+    record : Mapping
+        How the heads were fitted (for the model card).
+    """
+
+    def __init__(
+        self,
+        network: EmotionNet | Ensemble,
+        head_weight: np.ndarray,
+        head_bias: np.ndarray,
+        weight: float,
+        record: Mapping | None = None,
+    ) -> None:
+        super().__init__()
+        if EMBEDDING_INPUT not in network.input_names:
+            raise ValueError("the linear heads read the embedding: the network must read it")
+        if not 0 < weight <= 1:
+            raise ValueError(f"the heads' weight must lie in (0, 1], not {weight}")
+        self.network = network
+        self.pooling = network.pooling
+        self.input_names = network.input_names
+        self.weight = float(weight)
+        self.record = dict(record or {})
+        self.register_buffer("head_weight", torch.as_tensor(head_weight, dtype=torch.float32))
+        self.register_buffer("head_bias", torch.as_tensor(head_bias, dtype=torch.float32))
+
+    @property
+    def members(self) -> Sequence[EmotionNet]:
+        """The network's members."""
+        return self.network.members
+
+    def alone(self, member: EmotionNet) -> Blend:
+        """One member blended with the same heads (to score an ensemble's seeds alone)."""
+        blend = Blend(member, self.head_weight, self.head_bias, self.weight, self.record)
+        return blend.eval()
+
+    def outputs(self, pooled: torch.Tensor, musicnn: torch.Tensor | None = None) -> Outputs:
+        """The network's outputs, valence and arousal blended with the heads."""
+        if musicnn is None:
+            raise ValueError("the linear heads read the musicnn embedding")
+        served = self.network.outputs(pooled, musicnn)
+        heads = musicnn @ self.head_weight + self.head_bias
+        w = self.weight
+        valence = torch.clamp((1 - w) * served.valence + w * heads[:, 0], -1.0, 1.0)
+        arousal = torch.clamp((1 - w) * served.arousal + w * heads[:, 1], -1.0, 1.0)
+        return Outputs(valence, arousal, served.moods)
 
 
 def example_inputs(

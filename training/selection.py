@@ -25,6 +25,7 @@ _TAGS = {"tag_weight": 0.5}
 _CONFIDENCE = {"confidence_power": 2.0}
 _MUSICNN = {"musicnn": True}
 _SPOTIFY = {"spotify_weight": 0.25}
+_LINEAR = {"linear_weight": 0.5}
 
 CANDIDATES: dict[str, dict[str, float | bool]] = {
     "base": {},
@@ -36,12 +37,17 @@ CANDIDATES: dict[str, dict[str, float | bool]] = {
     "musicnn+confidence": _MUSICNN | _CONFIDENCE,
     "musicnn+tags+confidence": _MUSICNN | _TAGS | _CONFIDENCE,
     "musicnn+spotify": _MUSICNN | _SPOTIFY,
+    "musicnn+linear": _MUSICNN | _LINEAR,
+    "musicnn+tags+linear": _MUSICNN | _TAGS | _LINEAR,
+    "musicnn+confidence+linear": _MUSICNN | _CONFIDENCE | _LINEAR,
 }
 """Named changes to the base :class:`TrainConfig` that ``music-emotion-train --candidates``
 can choose among: ``tags`` adds the auxiliary loss on 4Q's AllMusic mood tags,
 ``confidence`` weighs 4Q's songs by ``PQuad ** 2``, ``musicnn`` has both branches read
 musicnn's embedding, ``spotify`` adds Spotify's valence/energy of the matched 4Q songs as
-a weak target (:mod:`training.spotify`)."""
+a weak target (:mod:`training.spotify`), ``linear`` averages the network's valence and
+arousal with song-level linear heads on musicnn's embedding statistics
+(:mod:`training.linear_heads`)."""
 
 
 def selection_figures(datasets: Iterable[str]) -> list[tuple[str, str]]:

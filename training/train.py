@@ -34,9 +34,10 @@ from training.data import (
     stack_windows,
     tag_vocabulary,
 )
-from training.network import OUTPUT_NAMES, EmotionNet, Ensemble, Heads
+from training.linear_heads import NetworkScale, fit_heads, mean_head
+from training.network import OUTPUT_NAMES, Blend, EmotionNet, Ensemble, Outputs
 
-Network = EmotionNet | Ensemble
+Network = EmotionNet | Ensemble | Blend
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,16 @@ class TrainConfig:
     spotify_weight: float = 0.0
     """Weight of the squared error between the outputs and Spotify's valence/energy, on the
     songs that carry them (:attr:`training.data.Song.spotify`; 0: unused)."""
+    linear_weight: float = 0.0
+    """Share of the served valence/arousal given to song-level linear heads on musicnn's
+    embedding statistics (:mod:`training.linear_heads`; needs ``musicnn``; 0: the
+    network alone)."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.linear_weight <= 1:
+            raise ValueError(f"linear_weight must lie in [0, 1], not {self.linear_weight}")
+        if self.linear_weight > 0 and not self.musicnn:
+            raise ValueError("the linear heads read musicnn's embedding: set musicnn too")
 
 
 def training_arrays(
@@ -114,13 +125,39 @@ def train_network(
     """Fit the network (or an ensemble of ``config.ensemble`` seeds) on ``songs``; eval mode.
 
     Standardisation statistics come from these songs only. AdamW with a cosine
-    learning-rate decay over a fixed number of epochs (chosen by cross-validation).
+    learning-rate decay over a fixed number of epochs (chosen by cross-validation). With
+    ``config.linear_weight``, the network is then blended with linear heads fitted on the
+    same songs (:func:`blend_heads`).
     """
     members = [
         _train_one(songs, config, seed=seed * 1000 + m, on_epoch=on_epoch)
         for m in range(config.ensemble)
     ]
-    return members[0] if len(members) == 1 else Ensemble(members).eval()
+    network = members[0] if len(members) == 1 else Ensemble(members).eval()
+    if config.linear_weight > 0:
+        return blend_heads(network, songs, config.linear_weight)
+    return network
+
+
+def network_scale(model: Network) -> NetworkScale:
+    """The network's learnt maps onto Emotify's scale and 4Q's logits (member means)."""
+    emotify = emotify_map_of(model)
+    scales = [np.exp(m.log_sign_scale.detach().numpy().astype(np.float64)) for m in model.members]
+    return NetworkScale(
+        emotify_intercept=np.array([emotify[n]["intercept"] for n in OUTPUT_NAMES]),
+        emotify_slope=np.array([emotify[n]["slope"] for n in OUTPUT_NAMES]),
+        sign_scale=np.mean(scales, axis=0),
+    )
+
+
+def blend_heads(network: EmotionNet | Ensemble, songs: Sequence[Song], weight: float) -> Blend:
+    """``network`` averaged with the mean of the linear heads fitted on ``songs``
+    (:func:`training.linear_heads.fit_heads`), the heads weighing ``weight``; eval mode.
+    Its record holds each head's penalties."""
+    heads = fit_heads(songs, network_scale(network))
+    head = mean_head([affine for affine, _ in heads.values()])
+    record = {name: penalties for name, (_, penalties) in heads.items()}
+    return Blend(network, head.weight, head.bias, weight, record).eval()
 
 
 def _train_one(
@@ -225,19 +262,16 @@ def _train_one(
 
 @torch.no_grad()
 def _song_means(
-    model: Network,
-    songs: Sequence[Song],
-    read: Callable[[Heads], torch.Tensor],
-    width: int,
+    model: Network, songs: Sequence[Song], read: Callable[[Outputs], torch.Tensor], width: int
 ) -> np.ndarray:
-    """(songs, width): ``read`` of each window's heads, averaged over members and windows."""
+    """(songs, width): ``read`` of the served outputs of each window, averaged over the
+    song's windows (as the service aggregates)."""
     if not songs:
         return np.zeros((0, width))
     pooled = torch.from_numpy(np.concatenate([s.pooled for s in songs]).astype(np.float32))
     embedding = stack_windows(songs).get(EMBEDDING_INPUT)
     embedding = None if embedding is None else torch.from_numpy(embedding)
-    outputs = [read(m.head(pooled, embedding)).numpy() for m in model.members]
-    per_window = np.mean(outputs, axis=0)
+    per_window = read(model.outputs(pooled, embedding)).numpy().reshape(len(pooled), width)
     counts = [len(s.pooled) for s in songs]
     song = np.repeat(np.arange(len(songs)), counts)
     sums = np.zeros((len(songs), width))
@@ -247,12 +281,12 @@ def _song_means(
 
 def predict_songs(model: Network, songs: Sequence[Song]) -> np.ndarray:
     """(songs, 2) served predictions: each song's mean over its windows."""
-    return _song_means(model, songs, lambda h: torch.stack([h.valence, h.arousal], 1), 2)
+    return _song_means(model, songs, lambda o: torch.stack([o.valence, o.arousal], 1), 2)
 
 
 def predict_moods(model: Network, songs: Sequence[Song]) -> np.ndarray:
     """(songs, 9) served GEMS shares: each song's mean over its windows (rows sum to 1)."""
-    return _song_means(model, songs, lambda h: torch.softmax(h.gems, dim=1), len(MOODS))
+    return _song_means(model, songs, lambda o: o.moods, len(MOODS))
 
 
 def _emotify_maps(model: Network) -> list[tuple[np.ndarray, np.ndarray]]:
