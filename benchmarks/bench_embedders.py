@@ -3,14 +3,16 @@
 Usage (from the repository root, venv active)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_embedders.py \
-        model_store/music-emotion-0.3.0/musicnn training/weights/mtt_musicnn ... [--runs 5]
+        model_store/music-emotion-0.4.0/musicnn MTT_GRAPH ... [--runs 5]
 
 Each argument is a converted network (path without extension; see
-``training/musicnn_convert.py``). On the log-mel patches of real 60-s clips (one Emotify
-clip per genre), single-threaded, every run times each network on the same clip one
-after the other (interleaved, so load on the machine affects all alike) and prints each
-network's median seconds per 60-s clip and its ratio to the first network's. The
-front-end (log-mel patches) is shared by all networks and timed once per clip.
+``training/musicnn_convert.py``, which converts the package's other networks:
+``weights MTT_musicnn OUT`` in a TensorFlow environment, then ``onnx OUT``). On the
+log-mel patches of real 60-s clips (one Emotify clip per genre), single-threaded, every
+run times each network on the same clip one after the other (interleaved, so load on the
+machine affects all alike) and prints each network's median seconds per 60-s clip and
+its ratio to the first network's. The front-end (log-mel patches) is shared by all
+networks and timed once per clip.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Usage (from the repository root, venv active)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_musicnn.py \
-        [--musicnn model_store/music-emotion-0.3.0/musicnn] [--files F ...] [--runs 5]
+        [--musicnn GRAPH] [--files F ...] [--runs 5]
 
 On real 60-s clips (by default one Emotify clip per genre from ``../shared/datasets``),
 single-threaded (numpy and onnxruntime): each run decodes a clip, computes musicnn's

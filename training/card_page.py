@@ -284,6 +284,21 @@ def model_lines(card: Mapping) -> list[str]:
             "Front-end: " + ", ".join(f"{k} {v}" for k, v in e["front_end"].items()) + ".",
             "",
         ]
+        if "optimisation" in e:
+            o = e["optimisation"]
+            int8 = (
+                f"; {', '.join(o['int8']['layers'])} in int8, calibrated on "
+                f"{o['int8']['calibration']}"
+                if o["int8"]
+                else ""
+            )
+            cos = o["parity"]["penultimate_cosine"]
+            lines += [
+                f"The graph is a faster one, made from {o['from']} ({o['rewrites']}{int8}): "
+                f"penultimate cosine to the original min {cos['min']:.4f}, mean "
+                f"{cos['mean']:.5f} on {o['parity']['on']}.",
+                "",
+            ]
     return lines
 
 

@@ -235,6 +235,7 @@ def copy_embedder(folder: Path, source: Path) -> dict:
         "width": 2 * card["outputs"][EMBEDDING_OUTPUT],
         "input": f"{EMBEDDING_INPUT}: per window, the mean then the standard deviation of "
         f"the {EMBEDDING_OUTPUT} values of the 3-s patches whose centre lies in the window",
+        **({"optimisation": card["optimisation"]} if "optimisation" in card else {}),
     }
 
 

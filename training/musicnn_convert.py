@@ -4,9 +4,11 @@ A converted network is three files named by one path without extension, ``<out>`
 ``<out>.npz`` (the weights as :class:`training.musicnn.Musicnn`'s ``state_dict``),
 ``<out>.json`` (its card: source, licence, front-end, outputs, tags, parity) and
 ``<out>-LICENSE.md`` (the package's ISC notice, which must accompany every copy), and
-then ``<out>.onnx``, the graph the service runs. The shipped MSD_musicnn's weights are
-``training/weights/msd_musicnn`` (:data:`training.musicnn.MSD_MUSICNN`); its graph lives
-only inside the model that reads it (``model_store/<model>/musicnn.onnx``).
+then ``<out>.onnx``, the float32 graph equal to TensorFlow's. The shipped MSD_musicnn's
+weights are ``training/weights/msd_musicnn`` (:data:`training.musicnn.MSD_MUSICNN`); the
+graph the service runs lives only inside the model that reads it
+(``model_store/<model>/musicnn.onnx``): since model 0.4.0, the faster graph that
+:mod:`training.musicnn_optimise` builds from this export (int8 timbral convolutions).
 
 The TensorFlow steps run in a throwaway environment that has TensorFlow and the
 ``musicnn`` package (never in the project's: the service needs only onnxruntime)::
@@ -37,12 +39,22 @@ outputs on them, and the result is one more ``--reference`` for ``onnx``.
 A model reads a converted network through the training:
 ``music-emotion-train --musicnn <out>`` copies ``<out>.onnx``, ``.json`` and
 ``-LICENSE.md`` into the model's folder as ``musicnn.*`` (by default it takes the shipped
-model's copy). Another network of the package with the same architecture (MTT_musicnn,
+model's copy). The shipped model's graph, from the weights (project's environment)::
+
+    python -m training.musicnn_convert onnx training/weights/msd_musicnn  # float32
+    python -m training.musicnn_optimise training/weights/msd_musicnn GRAPH --data ../shared/datasets
+    music-emotion-train --data ../shared/datasets --musicnn GRAPH ...
+
+(``onnx`` writes ``training/weights/msd_musicnn.onnx``, which git ignores.)
+
+Another network of the package with the same architecture (MTT_musicnn,
 or MSD_musicnn_big with :class:`training.musicnn.Musicnn`'s wider sizes, which
 :func:`training.musicnn.load_musicnn` reads off the weights) converts with the same
 commands once named in :data:`MODELS`; so do the ``vgg`` models, through their own
-PyTorch module (:class:`training.musicnn_vgg.Vgg`). ``pair`` makes one graph of two
-converted networks (e.g. MSD_musicnn and MTT_musicnn), each output their values joined.
+PyTorch module (:class:`training.musicnn_vgg.Vgg`). Only MSD_musicnn's weights are kept
+in the repository: issue 23 converted and probed MTT_musicnn, MSD_vgg and MTT_vgg with
+these commands (``docs/issue23-research.md``) and none was adopted; convert one again
+(``weights``, then ``onnx``) to try it.
 """
 
 from __future__ import annotations
@@ -300,77 +312,12 @@ def write_onnx(out: Path, references: list[Path]) -> None:
     card_file.write_text(json.dumps(card, indent=2) + "\n")
 
 
-def write_pair(out: Path, first: Path, second: Path) -> None:
-    """Write one graph ``<out>.onnx`` (and its card) that runs two converted networks on the
-    same patches and concatenates each output (the first network's values first).
-
-    Made from the two ONNX graphs themselves (``onnx.compose``), so it pairs any two
-    graphs with musicnn's input and outputs, e.g. an optimised one.
-    """
-    import onnx
-    from onnx import compose, helper
-
-    from app.features.musicnn import INPUT_NAME, OUTPUT_NAMES
-
-    cards = [json.loads(Path(m).with_suffix(".json").read_text()) for m in (first, second)]
-    if cards[0]["front_end"] != cards[1]["front_end"]:
-        raise ValueError("the two networks read different front-ends")
-    graphs = [
-        compose.add_prefix(onnx.load(str(Path(m).with_suffix(".onnx"))), f"n{k}/")
-        for k, m in enumerate((first, second))
-    ]
-    nodes = [helper.make_node("Identity", [INPUT_NAME], [f"n{k}/{INPUT_NAME}"]) for k in (0, 1)]
-    nodes += [node for g in graphs for node in g.graph.node]
-    nodes += [
-        helper.make_node("Concat", [f"n0/{name}", f"n1/{name}"], [name], axis=1)
-        for name in OUTPUT_NAMES
-    ]
-    outputs = [
-        helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["batch", sum(sizes)])
-        for name, sizes in ((name, [c["outputs"][name] for c in cards]) for name in OUTPUT_NAMES)
-    ]
-    graph = helper.make_graph(
-        nodes,
-        f"{cards[0]['name']}+{cards[1]['name']}",
-        [graphs[0].graph.input[0]],
-        outputs,
-        initializer=[t for g in graphs for t in g.graph.initializer],
-    )
-    graph.input[0].name = INPUT_NAME
-    opsets = {}
-    for g in graphs:
-        for opset in g.opset_import:
-            opsets[opset.domain] = max(opsets.get(opset.domain, 0), opset.version)
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()]
-    )
-    model.ir_version = max(g.ir_version for g in graphs)
-    onnx.checker.check_model(model)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(out.with_suffix(".onnx")))
-    if licence_path(Path(first)).is_file():  # both are musicnn's, under the same notice
-        licence_path(out).write_text(licence_path(Path(first)).read_text())
-    card = {
-        "name": f"{cards[0]['name']}+{cards[1]['name']}",
-        "source": "; ".join(dict.fromkeys(c["source"] for c in cards)),
-        "licence": f"ISC ({licence_path(out).name} beside this card)",
-        "trained_on": " and ".join(c["trained_on"] for c in cards),
-        "front_end": cards[0]["front_end"],
-        "input": cards[0]["input"],
-        "outputs": {n: sum(c["outputs"][n] for c in cards) for n in OUTPUT_NAMES},
-        "parts": [c["name"] for c in cards],
-        "parity": {c["name"]: c["parity"] for c in cards},
-    }
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-
-
 COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "weights": ("checkpoint -> .npz weights, .json card, licence", ("model", "network")),
     "reference": ("TensorFlow reference on the test signal", ("model", "out")),
     "patches": ("the project's patches of music files", ("out", "files")),
     "run-tf": ("add TensorFlow's outputs to a patches file", ("model", "patches", "out")),
     "onnx": (".npz weights -> .onnx, parity into the card", ("network", "--reference")),
-    "pair": ("one graph running two networks, outputs joined", ("out", "first", "second")),
 }
 """Each command's help and arguments (see :data:`ARGUMENTS`)."""
 
@@ -380,8 +327,6 @@ ARGUMENTS: dict[str, dict] = {
     "out": {"type": Path},
     "patches": {"type": Path},
     "files": {"type": Path, "nargs": "+"},
-    "first": {"type": Path, "help": "a converted network's path without extension"},
-    "second": {"type": Path, "help": "another one, whose values follow the first's"},
     "--reference": {"type": Path, "action": "append", "default": []},
 }
 
@@ -395,9 +340,7 @@ def main(argv: list[str] | None = None) -> None:
         for argument in arguments:
             command.add_argument(argument, **ARGUMENTS[argument])
     args = parser.parse_args(argv)
-    if args.command == "pair":
-        write_pair(args.out, args.first, args.second)
-    elif args.command == "weights":
+    if args.command == "weights":
         write_weights(args.model, args.network)
     elif args.command == "reference":
         write_reference(args.model, args.out)

@@ -4,8 +4,9 @@ Usage (from the repository root, venv active)::
 
     python -m training.musicnn_optimise SOURCE OUT --data ../shared/datasets [--exact]
 
-reads ``SOURCE.onnx`` (the graph :mod:`training.musicnn` exports, e.g. the shipped model's
-``model_store/music-emotion-0.3.0/musicnn``; its initialisers keep the PyTorch module's
+reads ``SOURCE.onnx`` (the float32 graph :mod:`training.musicnn` exports: ``python -m
+training.musicnn_convert onnx training/weights/msd_musicnn`` writes
+``training/weights/msd_musicnn.onnx``; its initialisers keep the PyTorch module's
 names), ``SOURCE.json`` and ``SOURCE-LICENSE.md``, and writes ``OUT.onnx``, ``OUT.json``
 (the source's card and an ``optimisation`` entry with the parity measured) and
 ``OUT-LICENSE.md``: the same inputs, outputs and front-end, computed faster. What

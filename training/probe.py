@@ -12,7 +12,7 @@ own code scores them: ridge regression of Emotify's valence/arousal
 Example::
 
     python -m training.probe --data ../shared/datasets --cache .cache/features \\
-        --network msd=model_store/music-emotion-0.3.0/musicnn=.cache/musicnn \\
+        --network msd=training/weights/msd_musicnn=.cache/musicnn \\
         --probe msd:penultimate --probe msd:penultimate,msd:taggram
 """
 

@@ -1,4 +1,4 @@
-"""musicnn's front-end and converted network against the package's own TensorFlow outputs.
+"""musicnn's front-end and the shipped network against the package's own TensorFlow outputs.
 
 ``musicnn_reference.npz`` was written once by ``training.musicnn_convert reference``: the
 package's ``batch_data`` patches of :func:`reference_signal` and MSD_musicnn's outputs on
@@ -25,7 +25,7 @@ from app.settings import default_model_path
 from training.musicnn_convert import REFERENCE_RATE, reference_signal
 
 SHIPPED = default_model_path() / EMBEDDER_FILE
-"""The shipped model's musicnn network, the one copy of the converted graph."""
+"""The shipped model's musicnn network."""
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +41,23 @@ def test_patches_match_the_package_front_end(musicnn_reference):
     )
 
 
-def test_network_matches_tensorflow(musicnn_reference, embedder):
-    outputs = embedder(musicnn_reference["patches"])
-    for name in OUTPUT_NAMES:
-        scale = np.abs(musicnn_reference[name]).max()
-        np.testing.assert_allclose(
-            outputs[name], musicnn_reference[name], rtol=0, atol=5e-5 * scale
-        )
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each row of ``a`` with the same row of ``b``."""
+    return (a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
 
 
-def test_front_end_and_network_together_match_tensorflow(musicnn_reference, embedder):
-    outputs = embedder.embed(reference_signal(), REFERENCE_RATE)
+@pytest.mark.parametrize("front_end", [False, True], ids=["network", "front-end and network"])
+def test_the_shipped_network_keeps_tensorflows_embedding(musicnn_reference, embedder, front_end):
+    """The shipped graph runs the timbral convolutions in int8 (training.musicnn_optimise):
+    close to TensorFlow's network, not equal (the float32 export is, see
+    tests/training/test_musicnn.py). On these patches: cosine >= 0.9992, tags within 0.012."""
+    if front_end:
+        outputs = embedder.embed(reference_signal(), REFERENCE_RATE)
+    else:
+        outputs = embedder(musicnn_reference["patches"])
     for name in OUTPUT_NAMES:
-        scale = np.abs(musicnn_reference[name]).max()
-        np.testing.assert_allclose(
-            outputs[name], musicnn_reference[name], rtol=0, atol=5e-3 * scale
-        )
+        assert cosines(outputs[name], musicnn_reference[name]).min() >= 0.995
+    assert np.abs(outputs["taggram"] - musicnn_reference["taggram"]).max() <= 0.05
 
 
 def test_each_patch_is_embedded_on_its_own(musicnn_reference, embedder):

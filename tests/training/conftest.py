@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from tests.feature_fixtures import random_embeddings, random_features
 from training.data import Song, make_songs
 from training.datasets import Item
 from training.datasets.emotify import CATEGORIES
+from training.musicnn import MSD_MUSICNN, export_onnx, load_musicnn
+from training.musicnn_convert import licence_path
 from training.network import INPUT_NAMES, EmotionNet
 
 SHARED_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
@@ -162,3 +165,14 @@ def songs() -> list[Song]:
     ]
     features = [random_features(150 + 60 * (k % 6), seed=k) for k in range(28)]
     return make_songs(emotify + fourq, features, embeddings=random_embeddings(features))
+
+
+@pytest.fixture(scope="session")
+def float_musicnn(tmp_path_factory) -> Path:
+    """MSD_musicnn's float32 graph exported from the weights (with their card and licence):
+    TensorFlow's network, which the shipped model's faster graph is built from."""
+    network = tmp_path_factory.mktemp("float") / MSD_MUSICNN.name
+    export_onnx(load_musicnn(MSD_MUSICNN.with_suffix(".npz")), network.with_suffix(".onnx"))
+    shutil.copyfile(MSD_MUSICNN.with_suffix(".json"), network.with_suffix(".json"))
+    shutil.copyfile(licence_path(MSD_MUSICNN), licence_path(network))
+    return network

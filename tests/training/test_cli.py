@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 
@@ -19,8 +20,6 @@ from training.calibration import RELIABILITY_FILE
 from training.card_page import COMMERCIAL_USE, RESEARCH_FILE
 from training.cli import load_items, main, parse_args
 from training.export import PARITY_ATOL
-from training.musicnn_convert import write_pair
-from training.musicnn_features import SHIPPED_MUSICNN
 
 
 @pytest.mark.slow
@@ -95,11 +94,18 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     assert np.allclose(prediction.moods.sum(axis=1), 1.0, atol=1e-5)
 
     # A second run reads every feature from the cache and replaces the model (asked to): one
-    # reading musicnn's embedding, which carries the musicnn network beside its graph.
-    musicnn = ["--candidates", "musicnn", "--musicnn-cache", str(tmp_path / "musicnn")]
-    assert main([*args, "--epochs", "1", *musicnn, "--force"]) == 0
+    # reading musicnn's embedding, which carries the musicnn network beside its graph, and
+    # blends it with linear heads; it writes its out-of-fold predictions too.
+    musicnn = ["--candidates", "musicnn+linear", "--musicnn-cache", str(tmp_path / "musicnn")]
+    oof = tmp_path / "oof" / "songs.csv"
+    assert main([*args, "--epochs", "1", *musicnn, "--oof", str(oof), "--force"]) == 0
     card = json.loads((folder / "card.json").read_text())
     assert card["training"]["epochs"] == 1 and card["training"]["musicnn"]
+    assert card["training"]["linear_weight"] == 0.5 and "linear heads" in card["description"]
+    assert set(card["linear_heads"]) >= {"emotify", "4q", "weight"}
+    with open(oof) as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 16 and {r["dataset"] for r in rows} == {"emotify", "4q"}
     assert card["inputs"][-1] == {"name": "musicnn", "shape": ["batch", 400], "dtype": "float32"}
     digest = hashlib.sha256((folder / "musicnn.onnx").read_bytes()).hexdigest()
     assert card["embedding"]["sha256"] == digest and (folder / "musicnn-LICENSE.md").is_file()
@@ -110,15 +116,6 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     emotion = analyzer(mini_datasets / "emotify" / "audio" / "3.mp3")
     assert emotion.features.embedding.shape == (2, 200)  # 8 s: two 3-s patches
     assert -1 <= emotion.valence <= 1 and emotion.moods is not None
-
-    # A third reads a graph of two networks (here MSD_musicnn twice): twice the embedding.
-    pair = tmp_path / "pair" / "msd_msd"
-    write_pair(pair, SHIPPED_MUSICNN, SHIPPED_MUSICNN)
-    assert main([*args, "--epochs", "1", *musicnn, "--musicnn", str(pair), "--force"]) == 0
-    card = json.loads((folder / "card.json").read_text())
-    assert card["inputs"][-1]["shape"] == ["batch", 800] and card["embedding"]["width"] == 800
-    emotion = Analyzer(folder, warm_up=False)(mini_datasets / "emotify" / "audio" / "3.mp3")
-    assert emotion.features.embedding.shape == (2, 400)
 
 
 @pytest.mark.slow
