@@ -1,8 +1,9 @@
 """The one feature pipeline, shared by the service and the training package.
 
 :func:`extract` turns decoded samples into a :class:`Features` record: song-level
-scalars (tempo, loudness, zero crossings, eight timbral descriptors) and 0.1-s time
-steps of spectral centroid, rolloff, MFCC and chroma over the whole analysed audio. The
+scalars (tempo, loudness, zero crossings, eight timbral descriptors), 0.1-s time
+steps of spectral centroid, rolloff, MFCC and chroma over the whole analysed audio, and
+the song-level evidence behind the audio features (:mod:`app.features.evidence`). The
 tempo and the timbral descriptors read a bounded sample of a long song
 (:mod:`app.features.budget`).
 :mod:`app.features.windows` cuts those steps into the network's 200-step windows.
@@ -19,14 +20,23 @@ from app.audio import mono_mix
 from app.errors import SilentAudioError
 from app.features.budget import descriptor_spans
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE, FeatureConfig
+from app.features.evidence import Evidence, song_evidence
 from app.features.loudness import SILENCE_LUFS, integrated_loudness
-from app.features.musicnn import EMBEDDING_OUTPUT, MusicnnEmbedder
+from app.features.musicnn import EMBEDDING_OUTPUT, TAGGRAM_OUTPUT, MusicnnEmbedder
 from app.features.spectral import spectral_features
 from app.features.timbre import Timbre
 from app.features.timbre import timbre as timbral_descriptors
 from app.features.zero_crossings import zero_crossings_per_s
 
-__all__ = ["DEFAULT_CONFIG", "SAMPLE_RATE", "FeatureConfig", "Features", "Timbre", "extract"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "SAMPLE_RATE",
+    "Evidence",
+    "FeatureConfig",
+    "Features",
+    "Timbre",
+    "extract",
+]
 
 TIMBRE_CHUNK_S = 60.0
 """Longest stretch the timbral models see at once.
@@ -56,6 +66,12 @@ class Features:
         Shape (patches, 200): musicnn's ``penultimate`` of each non-overlapping patch of
         :data:`~app.features.musicnn.PATCH_S` seconds (:mod:`app.features.musicnn`), or
         None when the model reads no embedding.
+    taggram : np.ndarray or None
+        Shape (patches, 50): musicnn's tag probabilities of the same patches (tag names in
+        the network's card), or None without the network.
+    evidence : Evidence or None
+        Rhythm, key, level and texture evidence (:mod:`app.features.evidence`); None
+        only in features stored before it existed.
     """
 
     duration_s: float
@@ -68,6 +84,8 @@ class Features:
     mfcc: np.ndarray
     chroma: np.ndarray
     embedding: np.ndarray | None = None
+    taggram: np.ndarray | None = None
+    evidence: Evidence | None = None
 
     @property
     def n_steps(self) -> int:
@@ -91,7 +109,7 @@ def extract(
     measured the mix's loudness (which the timbral models normalise; see
     :func:`app.features.loudness.integrated_loudness_and_mix`), it may pass that as
     ``mono_loudness_lufs`` rather than have it measured again. With an ``embedder``
-    the features include musicnn's embedding of every 3-s patch.
+    the features include musicnn's embedding and tags of every 3-s patch.
 
     Raises
     ------
@@ -116,6 +134,7 @@ def extract(
         mono_loudness = loudness if measured_on_mono else integrated_loudness(mono, sr)
     spans = descriptor_spans(mono.shape[0], config)
     spectral = spectral_features(mono, config, tempo_spans=spans)
+    patches = None if embedder is None else embedder.embed(mono, sr)
     return Features(
         duration_s=mono.shape[0] / sr,
         tempo_bpm=spectral.tempo_bpm,
@@ -126,7 +145,9 @@ def extract(
         spectral_rolloff=spectral.spectral_rolloff,
         mfcc=spectral.mfcc,
         chroma=spectral.chroma,
-        embedding=None if embedder is None else embedder.embed(mono, sr)[EMBEDDING_OUTPUT],
+        embedding=None if patches is None else patches[EMBEDDING_OUTPUT],
+        taggram=None if patches is None else patches[TAGGRAM_OUTPUT],
+        evidence=song_evidence(mono, sr, config.hop_length, spectral, mono_loudness),
     )
 
 

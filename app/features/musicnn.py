@@ -57,6 +57,9 @@ EMBEDDING_OUTPUT = "penultimate"
 """The output the emotion model reads, per patch (200 values): the back-end's dense layer,
 the best of the network's outputs as input to a linear probe of valence and arousal."""
 
+TAGGRAM_OUTPUT = "taggram"
+"""The output of tag probabilities, per patch (50 values, named by the card's ``tags``)."""
+
 DEFAULT_MODEL = default_model_path().parent / "musicnn" / "msd_musicnn"
 """The converted MSD_musicnn, in the model store beside the service's model:
 ``<this>.onnx`` and its card ``<this>.json``."""

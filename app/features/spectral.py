@@ -9,7 +9,7 @@ is :func:`app.features.stft.stft_blocks` (librosa's, in float32 blocks).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import librosa
@@ -37,6 +37,11 @@ class SpectralFeatures:
         Shape (n_chroma, steps), each frame normalised to a maximum of 1.
     tempo_bpm : float
         Global tempo estimate of the whole signal.
+    onset_envelope : np.ndarray
+        Shape (frames,): librosa's onset strength, one value per STFT hop (not pooled).
+    log_mel : np.ndarray
+        Shape (n_mels, frames): the log-power mel spectrogram the MFCC and the onset
+        envelope come from (not pooled), for the song-level evidence.
     """
 
     spectral_centroid: np.ndarray
@@ -44,6 +49,8 @@ class SpectralFeatures:
     mfcc: np.ndarray
     chroma: np.ndarray
     tempo_bpm: float
+    onset_envelope: np.ndarray
+    log_mel: np.ndarray
 
 
 TEMPO_CHUNK = 256
@@ -103,6 +110,8 @@ def spectral_features(
         mfcc=librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc),
         chroma=librosa.util.normalize(chroma.T, norm=np.inf, axis=0),
         tempo_bpm=tempo(onset_envelope, sr, hop, _frame_ranges(tempo_spans, hop, total)),
+        onset_envelope=onset_envelope,
+        log_mel=log_mel,
     )
     return pool_steps(steps, config.frames_per_step)
 
@@ -194,17 +203,18 @@ def _first_reaching(x, percent):  # pragma: no cover - compiled
 
 
 def pool_steps(frames: SpectralFeatures, frames_per_step: int) -> SpectralFeatures:
-    """Average each run of ``frames_per_step`` frames into one step; a partial tail is dropped."""
+    """Average each run of ``frames_per_step`` frames into one step; a partial tail is
+    dropped. The onset envelope and the mel spectrogram stay frame-level."""
 
     def pool(x: np.ndarray) -> np.ndarray:
         steps = x.shape[-1] // frames_per_step
         blocks = x[..., : steps * frames_per_step].reshape(*x.shape[:-1], steps, frames_per_step)
         return blocks.mean(axis=-1).astype(np.float32)
 
-    return SpectralFeatures(
+    return replace(
+        frames,
         spectral_centroid=pool(frames.spectral_centroid),
         spectral_rolloff=pool(frames.spectral_rolloff),
         mfcc=pool(frames.mfcc),
         chroma=pool(frames.chroma),
-        tempo_bpm=frames.tempo_bpm,
     )
