@@ -9,6 +9,9 @@
 # (deploy/docker-entrypoint.sh): a fresh container is ready in seconds.
 FROM python:3.11-slim AS builder
 
+# Extras to install beside the service, e.g. `--build-arg EXTRAS=catalogue` for an image
+# that serves catalogue search (MUSIC_EMOTION_CATALOGUE); none by default.
+ARG EXTRAS=""
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
@@ -18,7 +21,7 @@ COPY model_store ./model_store
 # Without training/, only the service's package is installed (its console script is
 # dropped too); pip, setuptools and the dependencies' own test suites are not shipped.
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install . \
+    && /opt/venv/bin/pip install ".${EXTRAS:+[$EXTRAS]}" \
     && /opt/venv/bin/pip uninstall --yes pip setuptools \
     && rm /opt/venv/bin/music-emotion-train \
     && find /opt/venv -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} +
@@ -30,8 +33,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     HOME=/tmp \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
-    MUSIC_EMOTION_HOST=0.0.0.0 \
-    MUSIC_EMOTION_PORT=8000
+    MUSIC_EMOTION_HOST=0.0.0.0
 
 RUN useradd --system --uid 10001 --no-create-home music \
     && mkdir /srv/numba-cache \

@@ -7,7 +7,7 @@ The service and the command line both call :class:`Analyzer`; it is built once
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -89,9 +89,6 @@ class Analyzer:
         Folder of the model and its card.
     max_duration_s : float
         Longest analysed duration; the rest of a longer file is ignored.
-    descriptor_budget_s : float or None
-        Seconds of a song its song-level descriptors read; None for the feature
-        configuration's (:attr:`app.features.config.FeatureConfig.descriptor_budget_s`).
     warm_up : bool
         Call :meth:`warm_up` at construction.
     """
@@ -101,14 +98,12 @@ class Analyzer:
         model_path: Path,
         *,
         max_duration_s: float = 600.0,
-        descriptor_budget_s: float | None = None,
         warm_up: bool = True,
     ):
         self.model = EmotionModel(model_path)
         self.max_duration_s = max_duration_s
         self.config = DEFAULT_CONFIG
-        if descriptor_budget_s is not None:
-            self.config = replace(DEFAULT_CONFIG, descriptor_budget_s=descriptor_budget_s)
+        """The feature configuration, the model card's (checked when the model loads)."""
         if warm_up:
             self.warm_up()
 

@@ -14,12 +14,17 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.catalogue import cli as catalogue
 from app.errors import ModelContractError, MusicEmotionError
 from app.problems import problem_of
+from app.result import feature_series, feature_summary, rounded
+from app.search import cli as search
 from app.settings import Settings
-from app.summary import feature_series, feature_summary, rounded
+
+if TYPE_CHECKING:
+    from app.analysis import Emotion
 
 DESCRIPTION = "Serve the music-emotion API, or analyse audio files from the shell."
 
@@ -71,9 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--model", type=Path, default=settings.model_path, help=MODEL_HELP)
 
     catalogue.add_parser(commands)
+    search.add_parsers(commands)
 
     args = parser.parse_args(argv)
-    if args.command in ("serve", "predict", "features"):
+    if args.command == "serve" or args.command in RECORDS:
         problem = _model_problem(getattr(args, "model", settings.model_path))
         if problem is not None:
             print(f"music-emotion: {problem}", file=sys.stderr)
@@ -81,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args, settings)
     if args.command == "catalogue":
-        return catalogue.run(args)
-    if args.command == "predict":
-        return _predict(args, settings)
-    return _features(args, settings)
+        status = catalogue.run(args)
+        if status == 0:
+            search.refresh_index(args.out)
+        return status
+    if args.command in search.COMMANDS:
+        return search.run(args)
+    return _analyse_files(args, settings)
 
 
 def _model_problem(path: Path) -> str | None:
@@ -127,50 +136,42 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _predict(args: argparse.Namespace, settings: Settings) -> int:
+def _prediction(path: Path, emotion: Emotion) -> dict:
+    """``predict``'s line: the song's valence, arousal and quadrant."""
+    return {
+        "path": str(path),
+        "valence": emotion.valence,
+        "arousal": emotion.arousal,
+        "quadrant": emotion.quadrant.value,
+    }
+
+
+def _features(path: Path, emotion: Emotion) -> dict:
+    """``features``' line: the API's feature summary and the whole song's series."""
+    return {
+        "path": str(path),
+        "duration_s": emotion.duration_s,
+        "truncated": emotion.truncated,
+        **feature_summary(emotion.features),
+        "series": feature_series(emotion.features),
+    }
+
+
+RECORDS: dict[str, Callable[[Path, Emotion], dict]] = {
+    "predict": _prediction,
+    "features": _features,
+}
+"""Each file command's line of one analysed file."""
+
+
+def _analyse_files(args: argparse.Namespace, settings: Settings) -> int:
+    """Analyse each file on the service's own path (so the numbers are the API's) and
+    print the command's line for it."""
     from app.analysis import Analyzer
 
-    analyzer = Analyzer(
-        args.model,
-        max_duration_s=settings.max_duration_s,
-        descriptor_budget_s=settings.descriptor_budget_s,
-        warm_up=False,
-    )
-
-    def predict(path: Path) -> dict:
-        emotion = analyzer(path)
-        return {
-            "path": str(path),
-            "valence": emotion.valence,
-            "arousal": emotion.arousal,
-            "quadrant": emotion.quadrant.value,
-        }
-
-    return _run(args.files, predict, args.json)
-
-
-def _features(args: argparse.Namespace, settings: Settings) -> int:
-    from app.analysis import Analyzer
-
-    # The service's own path from a file to its features, so the summaries are the API's.
-    analyzer = Analyzer(
-        args.model,
-        max_duration_s=settings.max_duration_s,
-        descriptor_budget_s=settings.descriptor_budget_s,
-        warm_up=False,
-    )
-
-    def features(path: Path) -> dict:
-        emotion = analyzer(path)
-        return {
-            "path": str(path),
-            "duration_s": emotion.duration_s,
-            "truncated": emotion.truncated,
-            **feature_summary(emotion.features),
-            "series": feature_series(emotion.features),
-        }
-
-    return _run(args.files, features, args.json)
+    analyzer = Analyzer(args.model, max_duration_s=settings.max_duration_s, warm_up=False)
+    record = RECORDS[args.command]
+    return _run(args.files, lambda path: record(path, analyzer(path)), args.json)
 
 
 def _run(files: Iterable[Path], analyse: Callable[[Path], dict], as_json: bool) -> int:

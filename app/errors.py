@@ -39,3 +39,31 @@ class WorkerCrashedError(Exception):
 
 class AnalysisTimeoutError(Exception):
     """The analysis ran past the time limit; its process was killed."""
+
+
+class SearchError(MusicEmotionError):
+    """A query of a catalogue cannot be answered (:mod:`app.search`)."""
+
+
+class NoCatalogueError(SearchError):
+    """There is no catalogue to query: none configured, or none at the location."""
+
+
+class UnknownSongError(SearchError):
+    """The catalogue holds no scored song at this path."""
+
+
+class MissingColumnError(SearchError):
+    """The query needs a column the catalogue does not have (it was scored without it)."""
+
+
+class InvalidQueryError(SearchError):
+    """The query's values are out of range or inconsistent."""
+
+
+class CorruptIndexError(SearchError):
+    """The catalogue's similarity index is damaged; it is refused, never used."""
+
+
+class SearchUnavailableError(SearchError):
+    """This installation lacks what queries need (the ``catalogue`` extra)."""

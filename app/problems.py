@@ -14,10 +14,16 @@ from typing import NamedTuple
 from app.errors import (
     AnalysisTimeoutError,
     AudioTooShortError,
+    CorruptIndexError,
     EmptyInputError,
     InputTooLargeError,
+    InvalidQueryError,
+    MissingColumnError,
+    NoCatalogueError,
+    SearchUnavailableError,
     SilentAudioError,
     UndecodableAudioError,
+    UnknownSongError,
     WorkerCrashedError,
 )
 
@@ -94,6 +100,26 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "no model named 'x'; this service runs 'music-emotion'",
         ),
         ProblemType(
+            "no-catalogue",
+            404,
+            "No catalogue",
+            "This service has no catalogue to search: the setting MUSIC_EMOTION_CATALOGUE "
+            "is unset, or the catalogue at its location holds no scored song.",
+            "Start the service with MUSIC_EMOTION_CATALOGUE set to the folder or s3:// "
+            "prefix of a catalogue made by music-emotion catalogue.",
+            "this service has no catalogue (MUSIC_EMOTION_CATALOGUE is unset)",
+        ),
+        ProblemType(
+            "unknown-song",
+            404,
+            "Unknown song",
+            "The catalogue holds no scored song at this path (it is looked up in the "
+            "catalogue's rows, never opened).",
+            "Give the path exactly as the catalogue's path column holds it, or upload the "
+            "file itself.",
+            "the catalogue holds no scored song at '/music/a.mp3'",
+        ),
+        ProblemType(
             "method-not-allowed",
             405,
             "Method not allowed",
@@ -149,6 +175,18 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "body.file: Field required",
         ),
         ProblemType(
+            "missing-column",
+            422,
+            "Missing column",
+            "The query needs a column this catalogue does not have: tempo, key, mode and "
+            "energy come with music-emotion catalogue --audio-features (tempo also with "
+            "--features), and the songs' sound, which similar songs and playlists read, "
+            "with a model that computes musicnn's embedding.",
+            "Leave that filter out, or score the catalogue with the option that adds the "
+            "column; the error's detail names it.",
+            "this catalogue has no key column: score it with --audio-features",
+        ),
+        ProblemType(
             "audio-too-short",
             422,
             "Audio too short",
@@ -180,6 +218,27 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "An unexpected error in the service.",
             "Retry later; if it persists, report it with the time of the request.",
             "internal error",
+        ),
+        ProblemType(
+            "corrupt-index",
+            500,
+            "Corrupt index",
+            "The similarity index kept beside the catalogue (its _index folder) is damaged: "
+            "its content differs from what its manifest records. It is refused, never used; "
+            "the catalogue's rows are untouched.",
+            "Delete the catalogue's _index folder: the next start of the service (or "
+            "music-emotion similar) builds it again from the rows.",
+            "the index _index/sound-0123abcd.usearch is damaged (its SHA-256 differs from "
+            "its manifest's); delete _index to rebuild it",
+        ),
+        ProblemType(
+            "search-unavailable",
+            501,
+            "Search unavailable",
+            "This installation cannot query catalogues: it lacks the catalogue extra "
+            "(pyarrow, which reads the dataset, and usearch, its similarity index).",
+            "Install it (pip install 'music-emotion[catalogue]') and restart the service.",
+            "catalogue queries need the catalogue extra: pip install 'music-emotion[catalogue]'",
         ),
         ProblemType(
             "not-ready",
@@ -243,6 +302,12 @@ SLUG_OF_ERROR: dict[type[BaseException], str] = {
     SilentAudioError: "silent-audio",
     WorkerCrashedError: "analysis-crashed",
     AnalysisTimeoutError: "analysis-timeout",
+    NoCatalogueError: "no-catalogue",
+    UnknownSongError: "unknown-song",
+    MissingColumnError: "missing-column",
+    InvalidQueryError: "invalid-request",
+    CorruptIndexError: "corrupt-index",
+    SearchUnavailableError: "search-unavailable",
 }
 """The problem type of each error class (its subclasses included); an ``OSError`` is
 ``unreadable-file``."""
@@ -307,6 +372,16 @@ def problem_of(error: BaseException) -> ProblemDetail:
             return problem(SLUG_OF_ERROR[cls], str(error))
     # An unexpected error's message may reveal internals: it is logged, not told.
     return problem("internal-error", "internal error")
+
+
+def file_too_large(max_upload_bytes: int) -> str:
+    """The detail of a file over the upload limit; the one wording of that limit."""
+    return f"the file exceeds the limit of {max_upload_bytes} bytes"
+
+
+def batch_too_large(max_batch_bytes: int) -> str:
+    """The detail of a batch over its total limit; the one wording of that limit."""
+    return f"the batch exceeds the limit of {max_batch_bytes} bytes for all its files"
 
 
 def _file_error_detail(error: OSError) -> str:

@@ -43,12 +43,6 @@ class Settings(BaseSettings):
     max_duration_s: float = Field(
         600.0, gt=0, description="Longest analysed duration; audio past it is ignored."
     )
-    descriptor_budget_s: float | None = Field(
-        None,
-        gt=0,
-        description="Seconds of a longer song its timbre and tempo are read from (evenly "
-        "spaced excerpts), bounding a song's cost; unset: the feature configuration's, 61 s.",
-    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, description="HTTP server processes.")
@@ -75,6 +69,11 @@ class Settings(BaseSettings):
         100_000_000, gt=0, description="Largest batch request: all its files together."
     )
     api_key: SecretStr | None = Field(None, description="If set, required in the X-API-Key header.")
+    catalogue: str | None = Field(
+        None,
+        description="A catalogue to search (the folder or s3:// prefix that music-emotion "
+        "catalogue wrote): enables /v1/catalogue. Needs the catalogue extra.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Browser origins allowed by CORS (a JSON list)."
     )

@@ -41,10 +41,10 @@ sys.path.insert(0, str(REPO))
 CLIPS = REPO / ".." / "shared" / "datasets" / "emotify" / "audio"
 
 from app.analysis import Analyzer  # noqa: E402  (the repository is on the path now)
-from app.api.schemas import ModelInfo  # noqa: E402
 from app.catalogue import rows  # noqa: E402
 from app.catalogue.sources import Entry  # noqa: E402
 from app.catalogue.store import PartWriter  # noqa: E402
+from app.result import ModelInfo  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
 
@@ -84,12 +84,12 @@ def own_work_share(path: Path, repeats: int = 50) -> float:
     process, its row, the Parquet write) as a share of that file's analysis, both timed
     here one after the other, so that a busy machine slows both alike."""
     analyzer = Analyzer(Settings().model_path)
+    info = ModelInfo.of(analyzer.model)
     start = time.process_time()
     for _ in range(3):
         emotion = analyzer(path)
     analysis = (time.process_time() - start) / 3
     options = rows.Columns(features=True, timeline=True)
-    info = ModelInfo(name="music-emotion", version="0.1.0")
     entry = Entry(str(path), path.stat().st_size, path.stat().st_mtime_ns)
     with tempfile.TemporaryDirectory() as folder:
         writer = PartWriter(folder, options.schema(), rows_per_part=repeats)

@@ -3,7 +3,7 @@
 Usage (from the repository root, venv active)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_musicnn.py \
-        [--musicnn model_store/musicnn/msd_musicnn] [--files F ...] [--runs 5]
+        [--musicnn model_store/music-emotion-0.3.0/musicnn] [--files F ...] [--runs 5]
 
 On real 60-s clips (by default one Emotify clip per genre from ``../shared/datasets``),
 single-threaded (numpy and onnxruntime): each run decodes a clip, computes musicnn's
@@ -29,7 +29,8 @@ DATASETS = REPO / ".." / "shared" / "datasets"
 
 from app.analysis import Analyzer  # noqa: E402  (the repository is on the path now)
 from app.audio import decode  # noqa: E402
-from app.features.musicnn import DEFAULT_MODEL, MusicnnEmbedder, musicnn_patches  # noqa: E402
+from app.features.musicnn import MusicnnEmbedder, musicnn_patches  # noqa: E402
+from app.model import EMBEDDER_FILE  # noqa: E402
 from app.settings import default_model_path  # noqa: E402
 
 
@@ -63,7 +64,7 @@ def measure(clips: list[Path], embedder: MusicnnEmbedder, runs: int) -> dict[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--musicnn", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--musicnn", type=Path, default=default_model_path() / EMBEDDER_FILE)
     parser.add_argument("--files", type=Path, nargs="*")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()

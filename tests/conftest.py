@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,17 @@ from tests.audio_fixtures import FORMATS, song, write
 from tests.container_engine import image  # noqa: F401  (the container tests' shared image)
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The training package's tests need its extra (PyTorch); the service's tests run without it.
+collect_ignore = [] if find_spec("torch") else ["training"]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Container tests are slow tests too: ``-m "not slow"`` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("container"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from app.analysis import Analyzer
-from app.api.schemas import EmotionResult, ModelInfo
+from app.result import EmotionResult, ModelInfo
 from app.settings import Settings
 from tests.audio_fixtures import clicks, noise, tone, write
+
+pytestmark = pytest.mark.slow  # runs the command in subprocesses that load the model
 
 TIMBRE_KEYS = {
     "hardness",

@@ -41,6 +41,8 @@ from tests.container_engine import (
     wait_until_ready,
 )
 
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 
@@ -72,6 +74,10 @@ def test_image_has_no_pytorch_and_runs_as_non_root():
     assert "HEALTHCHECK" in text
 
 
+COLD_START_S = 900.0
+"""Longest wait for a server whose kernels are not compiled yet (a patience, not a timing check)."""
+
+
 def test_start_command_serves_from_a_clean_venv(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -101,7 +107,8 @@ def test_start_command_serves_from_a_clean_venv(tmp_path):
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_ready(url, process)
+        # A fresh install compiles its numba kernels first: minutes on a busy machine.
+        wait_ready(url, process, timeout_s=COLD_START_S)
         data = encode(song(5.0), 44100, "mp3")
         response = httpx.post(f"{url}/v1/emotion", files={"file": ("s.mp3", data)}, timeout=60)
         assert response.status_code == 200, response.text

@@ -14,6 +14,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from app.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 VERSION = kubernetes_validate.latest_version()
@@ -65,7 +67,8 @@ def test_deployment_probes_the_health_routes(base):
 
 def test_cpu_matches_the_analysis_processes(base):
     (container,) = base["Deployment"]["spec"]["template"]["spec"]["containers"]
-    processes = base["ConfigMap"]["data"]["MUSIC_EMOTION_ANALYSIS_PROCESSES"]
+    default = str(Settings.model_fields["analysis_processes"].default)
+    processes = base["ConfigMap"]["data"].get("MUSIC_EMOTION_ANALYSIS_PROCESSES", default)
     assert container["resources"]["requests"]["cpu"] == processes
     assert container["resources"]["limits"]["cpu"] == processes
     config = base["ConfigMap"]["metadata"]["name"]

@@ -13,8 +13,8 @@ from app.errors import ModelContractError
 from app.features.windows import windows
 from app.model import CARD_FILE, EMBEDDER_FILE, MOODS, EmotionModel
 from app.settings import Settings
+from tests.feature_fixtures import random_embeddings, random_features
 from tests.model_fixtures import copy_model
-from tests.training.conftest import random_embeddings, random_features
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ import sysconfig
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from app.settings import DEFAULT_MODEL_NAME, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +31,7 @@ def test_the_default_model_does_not_depend_on_the_current_folder(tmp_path, monke
     assert (path / "card.json").is_file() and (path / "model.onnx").is_file()
 
 
+@pytest.mark.slow  # installs the package into a fresh venv
 def test_the_installed_command_works_from_any_folder(tmp_path, song_files):
     """``pip install .`` (not editable) into a fresh venv, then ``music-emotion predict``
     from a folder that is not the checkout."""

@@ -46,11 +46,13 @@ from app.audio_features import (
 from app.features import Evidence
 from app.features.musicnn import EMBEDDING_OUTPUT, TAGGRAM_OUTPUT
 from app.model import CARD_FILE, EMBEDDER_FILE
+from training.cross_validation import cross_validate
+from training.data import make_songs
 from training.datasets import Item, load
 from training.evidence import evidence_all
 from training.features import extract_all
-from training.fit import TrainConfig, cross_validate, make_songs
 from training.musicnn_features import embed_all
+from training.train import TrainConfig
 
 SPOTIFY_TABLE = Path("spotify") / "fourq_spotify_features.csv"
 REFERENCE_QUANTILES = Path("spotify") / "reference_quantiles.csv"
@@ -151,11 +153,12 @@ def read_reference_quantiles(file: Path) -> dict[str, np.ndarray]:
 
 
 def training_config(card: Mapping) -> TrainConfig:
-    """The training configuration a model card records."""
+    """The training configuration a model card records (what the card records beyond
+    today's options, such as those since retired, is left out)."""
     recorded = card["training"]
-    values = {f.name: recorded[f.name] for f in fields(TrainConfig) if f.name in recorded}
-    values["exclude"] = tuple(values.get("exclude", ()))
-    return TrainConfig(**values)
+    return TrainConfig(
+        **{f.name: recorded[f.name] for f in fields(TrainConfig) if f.name in recorded}
+    )
 
 
 def out_of_fold_emotion(

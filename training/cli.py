@@ -1,15 +1,15 @@
 """``music-emotion-train``: features, cross-validation, final fit, ONNX export, model card.
 
-Example (the shipped model)
----------------------------
-$ music-emotion-train --data ../shared/datasets --out model_store
+Example (the shipped model; ``--force`` replaces its folder)
+------------------------------------------------------------
+$ music-emotion-train --data ../shared/datasets --out model_store --force
 
-which, with every option at its default, is::
+Every option defaults to the command that made the shipped model: its name and version
+come from :data:`app.settings.SHIPPED_MODEL`, the candidates from
+:data:`SHIPPED_CANDIDATES`, and musicnn's network from the shipped model's own copy.
+Your own labelled music instead (a CSV with header ``path,valence,arousal``)::
 
-$ music-emotion-train --data ../shared/datasets --datasets emotify 4q --out model_store \\
-      --name music-emotion --version 0.3.0 --folds 5 --candidates base musicnn \\
-      musicnn+tags musicnn+confidence musicnn+tags+confidence --inner-folds 4 \\
-      --inner-splits 2 --repeats 2 --cache .cache/features --jobs 2
+$ music-emotion-train --csv clips.csv --out my_models
 """
 
 from __future__ import annotations
@@ -25,26 +25,21 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from app.features.musicnn import DEFAULT_MODEL as MUSICNN_MODEL
 from app.features.musicnn import EMBEDDING_OUTPUT, graph_sha256
 from app.features.windows import EMBEDDING_INPUT
 from app.model import CARD_FILE, EMBEDDER_FILE, MODEL_FILE
-from training.card import METRIC_LABELS, build_card, write_card, write_card_page
+from app.settings import SHIPPED_MODEL, default_model_path
+from training.baselines import models_of
+from training.card import build_card, write_card
+from training.card_page import RESEARCH_FILE, write_card_page
+from training.data import EMOTIFY, make_songs, stack_windows
 from training.datasets import DATASETS, Item, load
 from training.export import check_parity, export_onnx
 from training.features import extract_all
-from training.fit import (
-    EMOTIFY,
-    TrainConfig,
-    emotify_map_of,
-    make_songs,
-    metrics_of,
-    models_of,
-    stack_windows,
-    train_network,
-)
+from training.metrics import METRIC_LABELS, metrics_of
+from training.musicnn_convert import licence_path
 from training.musicnn_features import DEFAULT_CACHE as DEFAULT_MUSICNN_CACHE
-from training.musicnn_features import embed_all
+from training.musicnn_features import SHIPPED_MUSICNN, embed_all
 from training.selection import (
     CANDIDATES,
     candidate_configs,
@@ -52,6 +47,7 @@ from training.selection import (
     over_repeats,
     select,
 )
+from training.train import TrainConfig, emotify_map_of, train_network
 
 DEFAULT_DATASETS = ("emotify", "4q")
 """Trained on when ``--datasets`` is not given (those whose folder exists under --data)."""
@@ -65,6 +61,23 @@ SHIPPED_CANDIDATES = (
 )
 """The default ``--candidates``: those the shipped model was chosen among."""
 
+TRAIN_OPTIONS: dict[str, tuple[str, str | None]] = {
+    "--epochs": ("epochs", None),
+    "--batch-size": ("batch_size", None),
+    "--lr": ("learning_rate", None),
+    "--weight-decay": ("weight_decay", None),
+    "--dropout": ("dropout", None),
+    "--hidden": ("hidden", "0: linear branches"),
+    "--ensemble": ("ensemble", "seeds averaged"),
+    "--train-hop": ("train_hop_s", "hop between the training crops, s"),
+    "--gems-weight": ("gems_weight", None),
+    "--4q-weight": ("fourq_weight", None),
+    "--va-weight": ("va_weight", None),
+    "--loudness-jitter": ("loudness_jitter_lu", "half-width of the noise on a crop's LUFS"),
+}
+"""Option -> (the :class:`TrainConfig` field it sets, help); its type and default are the
+field's."""
+
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
@@ -73,19 +86,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="music-emotion-train",
         description="Train, cross-validate and export the valence/arousal model.",
     )
-    parser.add_argument("--data", type=Path, required=True, help="the shared datasets folder")
+    parser.add_argument("--data", type=Path, default=None, help="the shared datasets folder")
     parser.add_argument(
         "--datasets",
         nargs="+",
         choices=DATASETS,
         default=None,
-        help="datasets to train on (default: emotify and 4q, those present under --data)",
+        help="datasets under --data to train on (default: emotify and 4q, those present)",
     )
     parser.add_argument(
         "--emomusic-audio", type=Path, default=None, help="emoMusic's clips_45seconds folder"
     )
     parser.add_argument(
-        "--csv", type=Path, default=None, help="a CSV of labelled clips (path,valence,arousal)"
+        "--csv",
+        type=Path,
+        default=None,
+        help="a CSV of your own labelled clips (header path,valence,arousal; optional "
+        "artist and genre); alone, or beside the datasets of --data",
     )
     parser.add_argument(
         "--csv-scale",
@@ -96,8 +113,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="scale of the CSV's valence/arousal values (mapped to [-1, 1])",
     )
     parser.add_argument("--out", type=Path, default=Path("model_store"))
-    parser.add_argument("--name", default="music-emotion")
-    parser.add_argument("--version", default="0.3.0")
+    parser.add_argument("--name", default=SHIPPED_MODEL[0])
+    parser.add_argument("--version", default=SHIPPED_MODEL[1])
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the folder <out>/<name>-<version> if it exists (else refused)",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument(
         "--candidates",
@@ -117,34 +139,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--repeats", type=int, default=2, help="outer CV repeated with this many split seeds"
     )
-    parser.add_argument("--epochs", type=int, default=d.epochs)
-    parser.add_argument("--batch-size", type=int, default=d.batch_size)
-    parser.add_argument("--lr", type=float, default=d.learning_rate)
-    parser.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    parser.add_argument("--dropout", type=float, default=d.dropout)
-    parser.add_argument("--hidden", type=int, default=d.hidden, help="0: linear branches")
-    parser.add_argument(
-        "--channels",
-        type=int,
-        default=d.channels,
-        help="channels of each branch's convolutions over the MFCC and chroma images (0: none)",
-    )
-    parser.add_argument("--conv-dropout", type=float, default=d.conv_dropout)
-    parser.add_argument("--ensemble", type=int, default=d.ensemble, help="seeds averaged")
-    parser.add_argument("--train-hop", type=float, default=d.train_hop_s, help="crop hop, s")
-    parser.add_argument("--gems-weight", type=float, default=d.gems_weight)
-    parser.add_argument("--4q-weight", dest="fourq_weight", type=float, default=d.fourq_weight)
-    parser.add_argument("--va-weight", type=float, default=d.va_weight)
-    parser.add_argument(
-        "--sign-scale", type=float, default=d.sign_scale, help="fixed 4Q logit scale; 0 learns it"
-    )
-    parser.add_argument("--loudness-jitter", type=float, default=d.loudness_jitter_lu, help="LU")
+    for flag, (field, help_text) in TRAIN_OPTIONS.items():
+        default = getattr(d, field)
+        metavar = flag.removeprefix("--").replace("-", "_").upper()
+        parser.add_argument(
+            flag, dest=field, metavar=metavar, type=type(default), default=default, help=help_text
+        )
     parser.add_argument("--cache", type=Path, default=Path(".cache/features"))
     parser.add_argument(
         "--musicnn-cache",
         type=Path,
         default=DEFAULT_MUSICNN_CACHE,
         help="cache of musicnn embeddings (computed when a candidate reads them)",
+    )
+    parser.add_argument(
+        "--musicnn",
+        dest="musicnn_model",
+        type=Path,
+        default=SHIPPED_MUSICNN,
+        metavar="PATH",
+        help="the musicnn network a candidate reads and the model carries, without "
+        "extension (PATH.onnx, PATH.json, PATH-LICENSE.md; default: the shipped model's)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="feature extraction processes")
     parser.add_argument("--seed", type=int, default=0)
@@ -159,10 +174,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "--inner-folds must be at least 2, --repeats at least 1, --inner-splits at least 0"
         )
     args.inner_splits = min(args.inner_splits, args.inner_folds) or None  # None: every fold
-    if args.datasets is None:
+    if args.data is None:
+        if args.csv is None or args.datasets:
+            parser.error("give --data (the datasets folder) or --csv (your labelled clips)")
+        args.datasets = []
+    elif args.datasets is None:
         args.datasets = [n for n in DEFAULT_DATASETS if (args.data / n).is_dir()]
         if not args.datasets and args.csv is None:
             parser.error(f"none of {', '.join(DEFAULT_DATASETS)} under {args.data}")
+    reads_musicnn = any(CANDIDATES[n].get("musicnn") for n in args.candidates)
+    if reads_musicnn and not args.musicnn_model.with_suffix(".onnx").is_file():
+        parser.error(f"no musicnn network at {args.musicnn_model}.onnx (see --musicnn)")
     return args
 
 
@@ -181,18 +203,18 @@ def load_items(args: argparse.Namespace) -> dict[str, list[Item]]:
     return items
 
 
-def copy_embedder(folder: Path, source: Path = MUSICNN_MODEL) -> dict:
-    """Copy the musicnn network (graph, card, licence) into a model's ``folder`` as
-    ``musicnn.*``; return the model card's ``embedding`` entry."""
+def copy_embedder(folder: Path, source: Path) -> dict:
+    """Copy the musicnn network ``source`` (graph, card, licence) into a model's ``folder``
+    as ``musicnn.*``; return the model card's ``embedding`` entry."""
     target = folder / EMBEDDER_FILE
     for suffix in (".onnx", ".json"):
         shutil.copyfile(source.with_suffix(suffix), target.with_suffix(suffix))
-    shutil.copyfile(source.parent / "LICENSE.md", folder / f"{EMBEDDER_FILE}-LICENSE.md")
+    shutil.copyfile(licence_path(source), licence_path(target))
     card = json.loads(source.with_suffix(".json").read_text())
     return {
         "network": card["name"],
         "source": card["source"],
-        "licence": f"{card['licence'].split(' (')[0]} ({EMBEDDER_FILE}-LICENSE.md)",
+        "licence": f"{card['licence'].split(' (')[0]} ({licence_path(target).name})",
         "graph": f"{EMBEDDER_FILE}.onnx",
         "sha256": graph_sha256(target),
         "front_end": card["front_end"],
@@ -227,24 +249,15 @@ def format_summary(summary: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the whole pipeline; returns the process exit code."""
     args = parse_args(argv)
+    target = args.out / f"{args.name}-{args.version}"
+    if target.exists() and not args.force:
+        print(
+            f"music-emotion-train: {target} exists; pass --force to replace it",
+            file=sys.stderr,
+        )
+        return 1
     progress = not args.no_progress
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        weight_decay=args.weight_decay,
-        dropout=args.dropout,
-        hidden=args.hidden,
-        channels=args.channels,
-        conv_dropout=args.conv_dropout,
-        ensemble=args.ensemble,
-        loudness_jitter_lu=args.loudness_jitter,
-        train_hop_s=args.train_hop,
-        gems_weight=args.gems_weight,
-        fourq_weight=args.fourq_weight,
-        va_weight=args.va_weight,
-        sign_scale=args.sign_scale,
-    )
+    config = TrainConfig(**{field: getattr(args, field) for field, _ in TRAIN_OPTIONS.values()})
 
     items = load_items(args)
     all_items = [item for dataset_items in items.values() for item in dataset_items]
@@ -260,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     embeddings = None
     if any(c.musicnn for c in candidates.values()):
         paths = [item.path for item in all_items]
-        outputs = embed_all(paths, args.musicnn_cache, MUSICNN_MODEL, progress=progress)
+        outputs = embed_all(paths, args.musicnn_cache, args.musicnn_model, progress=progress)
         embeddings = [o[EMBEDDING_OUTPUT] for o in outputs]
     embedded = time.perf_counter()
     songs = make_songs(all_items, features, train_hop_s=config.train_hop_s, embeddings=embeddings)
@@ -296,12 +309,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     cv = runs[0][0]
 
     inputs = stack_windows(songs)
-    target = args.out / f"{args.name}-{args.version}"
     args.out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=args.out, prefix=f".{target.name}-"))
     try:
         export_onnx(model, staging / MODEL_FILE)
-        embedding = copy_embedder(staging) if config.musicnn else None
+        embedding = copy_embedder(staging, args.musicnn_model) if config.musicnn else None
+        research = default_model_path() / RESEARCH_FILE
+        if research.is_file():
+            shutil.copyfile(research, staging / RESEARCH_FILE)
         difference = check_parity(model, staging / MODEL_FILE, inputs)
         has_emotify = any(s.dataset == EMOTIFY for s in songs)
         card = build_card(
@@ -336,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BaseException:
         shutil.rmtree(staging)
         raise
-    # Replace a previous build of this version only once the new one is complete.
+    # Replace a previous build of this version (--force) only once the new one is complete.
     if target.exists():
         shutil.rmtree(target)
     staging.chmod(0o755)  # mkdtemp makes it private; the service may run as another user

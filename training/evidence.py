@@ -23,6 +23,7 @@ from app.features.evidence import song_evidence
 from app.features.spectral import spectral_features
 from training.features import (
     MAX_DURATION_S,
+    cached,
     file_cache_key,
     flatten_record,
     save_npz,
@@ -57,17 +58,19 @@ def evidence_file(path: Path) -> Evidence:
         raise
 
 
+def load_evidence(file: Path) -> Evidence:
+    """Read evidence written by :func:`evidence_all`."""
+    with np.load(file) as data:
+        return unflatten_record(Evidence, {name: data[name] for name in data.files})
+
+
 def evidence_all(
     paths: Sequence[Path], cache_dir: Path, *, progress: bool = True
 ) -> list[Evidence]:
     """Evidence of every file in ``paths`` (same order), from the cache or computed."""
-    results = []
-    for path in tqdm(paths, desc="evidence", unit="clip", disable=not progress):
-        file = Path(cache_dir) / f"{cache_key(path)}.npz"
-        if file.is_file():
-            with np.load(file) as data:
-                results.append(unflatten_record(Evidence, {k: data[k] for k in data.files}))
-        else:
-            results.append(evidence_file(path))
-            save_npz(flatten_record(results[-1]), file)
+    files, results = cached(paths, cache_dir, cache_key, load_evidence)
+    todo = [i for i, r in enumerate(results) if r is None]
+    for i in tqdm(todo, desc="evidence", unit="clip", disable=not progress):
+        results[i] = evidence_file(paths[i])
+        save_npz(flatten_record(results[i]), files[i])
     return results

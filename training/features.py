@@ -14,11 +14,11 @@ import json
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -47,6 +47,18 @@ def file_cache_key(path: Path, **code: object) -> str:
 def cache_key(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> str:
     """Hash of what determines a file's features: its content and the code."""
     return file_cache_key(path, config=config.to_dict(), features_version=FEATURES_VERSION)
+
+
+T = TypeVar("T")
+
+
+def cached(
+    paths: Sequence[Path], cache_dir: Path, key: Callable[[Path], str], load: Callable[[Path], T]
+) -> tuple[list[Path], list[T | None]]:
+    """Each path's cache file ``<cache_dir>/<key(path)>.npz``, and what ``load`` reads of
+    it where it exists (None where the file is not cached yet)."""
+    files = [Path(cache_dir) / f"{key(p)}.npz" for p in paths]
+    return files, [load(f) if f.is_file() else None for f in files]
 
 
 def save_npz(arrays: dict[str, np.ndarray], file: Path) -> None:
@@ -149,8 +161,7 @@ def extract_all(
     progress : bool
         Show a tqdm progress bar.
     """
-    files = [Path(cache_dir) / f"{cache_key(p, config)}.npz" for p in paths]
-    results: list[Features | None] = [load_features(f) if f.is_file() else None for f in files]
+    files, results = cached(paths, cache_dir, lambda p: cache_key(p, config), load_features)
     todo = [i for i, r in enumerate(results) if r is None]
     bar = tqdm(
         total=len(paths),

@@ -16,8 +16,8 @@ The network of the ``musicnn`` package (``models.build_musicnn``), layer for lay
 Batch norms run in inference mode with TensorFlow's epsilon (1e-3) and the stored moving
 statistics; dropout is off. The weights come from the package's TensorFlow checkpoint,
 read once by :mod:`training.musicnn_convert` into an ``.npz`` of this module's
-``state_dict``. :func:`export_onnx` writes the graph the service runs with onnxruntime
-(see :mod:`app.features.musicnn`).
+``state_dict`` (MSD_musicnn's: :data:`MSD_MUSICNN`). :func:`export_onnx` writes the graph
+the service runs with onnxruntime (see :mod:`app.features.musicnn`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from app.features.musicnn import INPUT_NAME, N_MELS, OUTPUT_NAMES, PATCH_FRAMES
+
+MSD_MUSICNN = Path(__file__).with_name("weights") / "msd_musicnn"
+"""MSD_musicnn converted (:mod:`training.musicnn_convert`): ``.npz`` weights, ``.json`` card
+and ``-LICENSE.md``; the shipped model's ``musicnn.onnx`` is their export. Kept beside the
+training code, outside the installed package."""
 
 TF_BN_EPS = 1e-3
 """``tf.layers.batch_normalization``'s default epsilon."""

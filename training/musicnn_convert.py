@@ -1,31 +1,48 @@
-"""Convert musicnn's TensorFlow checkpoint once into the files this project ships.
+"""Convert a musicnn network's TensorFlow checkpoint into the files this project uses.
+
+A converted network is three files named by one path without extension, ``<out>``:
+``<out>.npz`` (the weights as :class:`training.musicnn.Musicnn`'s ``state_dict``),
+``<out>.json`` (its card: source, licence, front-end, outputs, tags, parity) and
+``<out>-LICENSE.md`` (the package's ISC notice, which must accompany every copy), and
+then ``<out>.onnx``, the graph the service runs. The shipped MSD_musicnn's weights are
+``training/weights/msd_musicnn`` (:data:`training.musicnn.MSD_MUSICNN`); its graph lives
+only inside the model that reads it (``model_store/<model>/musicnn.onnx``).
 
 The TensorFlow steps run in a throwaway environment that has TensorFlow and the
 ``musicnn`` package (never in the project's: the service needs only onnxruntime)::
 
-    python3 -m venv /tmp/tfvenv
-    /tmp/tfvenv/bin/pip install tensorflow-cpu tf-keras -e .
-    /tmp/tfvenv/bin/pip install --no-deps musicnn==0.1.0
+    python3 -m venv /work/venvs/tf
+    /work/venvs/tf/bin/pip install tensorflow-cpu tf-keras -e .
+    /work/venvs/tf/bin/pip install --no-deps musicnn==0.1.0
     export TF_USE_LEGACY_KERAS=1  # musicnn builds its graph with tf.compat.v1.layers
 
 From the repository root, in that environment (TensorFlow 2.21 was used)::
 
-    python -m training.musicnn_convert weights MSD_musicnn model_store/musicnn/msd_musicnn
+    python -m training.musicnn_convert weights MSD_musicnn training/weights/msd_musicnn
     python -m training.musicnn_convert reference MSD_musicnn tests/features/musicnn_reference.npz
 
 and in the project's environment (the ``train`` extra)::
 
-    python -m training.musicnn_convert onnx model_store/musicnn/msd_musicnn \\
+    python -m training.musicnn_convert onnx training/weights/msd_musicnn \\
         --reference tests/features/musicnn_reference.npz
 
-``weights`` writes the checkpoint's variables as :class:`training.musicnn.Musicnn`'s
-``state_dict`` (``.npz``) with the card (``.json``); ``onnx`` exports the graph and
+``weights`` writes the ``.npz``, the card and the licence; ``onnx`` exports the graph and
 records in the card its largest difference from TensorFlow's outputs on each reference.
 ``reference`` runs the package's own front-end (``musicnn.extractor.batch_data``) and
 TensorFlow graph on :func:`reference_signal`; the tests compare the project's front-end
 and ONNX graph with it. To compare on real music: ``patches`` (project's environment)
 writes the project's patches of some files, ``run-tf`` (TensorFlow's) adds TensorFlow's
 outputs on them, and the result is one more ``--reference`` for ``onnx``.
+
+A model reads a converted network through the training:
+``music-emotion-train --musicnn <out>`` copies ``<out>.onnx``, ``.json`` and
+``-LICENSE.md`` into the model's folder as ``musicnn.*`` (by default it takes the shipped
+model's copy). Another network of the package with the same architecture (MTT_musicnn,
+or MSD_musicnn_big with :class:`training.musicnn.Musicnn`'s wider sizes, which
+:func:`training.musicnn.load_musicnn` reads off the weights) converts with the same
+commands once named in :data:`MODELS`; one of another architecture (the ``vgg`` models)
+needs its own PyTorch module beside :class:`training.musicnn.Musicnn` and its layer names
+in a table like :data:`CONVOLUTIONS`.
 """
 
 from __future__ import annotations
@@ -121,9 +138,14 @@ def package_dir() -> Path:
     return Path(musicnn.__file__).parent
 
 
+def licence_path(network: Path) -> Path:
+    """The licence notice beside a converted network ``<network>``: ``<network>-LICENSE.md``."""
+    return network.with_name(f"{network.name}-LICENSE.md")
+
+
 def write_weights(model: str, out: Path) -> None:
     """Write ``<out>.npz`` (the weights), ``<out>.json`` (the card) of ``model`` and the
-    package's ISC licence, whose notice must accompany every copy, as ``LICENSE.md``."""
+    package's ISC licence, whose notice must accompany every copy (:func:`licence_path`)."""
     from importlib.metadata import distribution
 
     from musicnn import configuration
@@ -131,7 +153,7 @@ def write_weights(model: str, out: Path) -> None:
     from app.features import musicnn as front_end
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    (out.parent / "LICENSE.md").write_text(distribution("musicnn").read_text("LICENSE.md"))
+    licence_path(out).write_text(distribution("musicnn").read_text("LICENSE.md"))
     np.savez_compressed(out.with_suffix(".npz"), **state_dict_of(f"{package_dir() / model}/"))
     tags = configuration.MSD_LABELS if model.startswith("MSD") else configuration.MTT_LABELS
     card = {
@@ -139,7 +161,7 @@ def write_weights(model: str, out: Path) -> None:
         "source": "musicnn 0.1.0 (PyPI), Pons & Serra, 'musicnn: pre-trained convolutional "
         "neural networks for music audio tagging', ISMIR 2019 LBD; "
         "https://github.com/jordipons/musicnn",
-        "licence": "ISC (LICENSE.md beside this card)",
+        "licence": f"ISC ({licence_path(out).name} beside this card)",
         "trained_on": MODELS[model],
         "front_end": front_end.FRONT_END,
         "input": {"name": front_end.INPUT_NAME, "shape": [None, *front_end.PATCH_SHAPE]},
@@ -237,29 +259,36 @@ def write_onnx(out: Path, references: list[Path]) -> None:
     card_file.write_text(json.dumps(card, indent=2) + "\n")
 
 
+COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "weights": ("checkpoint -> .npz weights, .json card, licence", ("model", "network")),
+    "reference": ("TensorFlow reference on the test signal", ("model", "out")),
+    "patches": ("the project's patches of music files", ("out", "files")),
+    "run-tf": ("add TensorFlow's outputs to a patches file", ("model", "patches", "out")),
+    "onnx": (".npz weights -> .onnx, parity into the card", ("network", "--reference")),
+}
+"""Each command's help and arguments (see :data:`ARGUMENTS`)."""
+
+ARGUMENTS: dict[str, dict] = {
+    "model": {"choices": MODELS, "help": "the musicnn package's network"},
+    "network": {"type": Path, "help": "the converted network's path without extension"},
+    "out": {"type": Path},
+    "patches": {"type": Path},
+    "files": {"type": Path, "nargs": "+"},
+    "--reference": {"type": Path, "action": "append", "default": []},
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: see the module's docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    weights = commands.add_parser("weights", help="checkpoint -> .npz weights and .json card")
-    weights.add_argument("model", choices=MODELS)
-    weights.add_argument("out", type=Path, help="path without extension")
-    reference = commands.add_parser("reference", help="TensorFlow reference on the test signal")
-    reference.add_argument("model", choices=MODELS)
-    reference.add_argument("out", type=Path)
-    patches = commands.add_parser("patches", help="the project's patches of music files")
-    patches.add_argument("out", type=Path)
-    patches.add_argument("files", type=Path, nargs="+")
-    tf_run = commands.add_parser("run-tf", help="add TensorFlow's outputs to a patches file")
-    tf_run.add_argument("model", choices=MODELS)
-    tf_run.add_argument("patches", type=Path)
-    tf_run.add_argument("out", type=Path)
-    onnx = commands.add_parser("onnx", help=".npz weights -> .onnx, parity into the card")
-    onnx.add_argument("out", type=Path, help="path without extension")
-    onnx.add_argument("--reference", type=Path, action="append", default=[])
+    for name, (help_text, arguments) in COMMANDS.items():
+        command = commands.add_parser(name, help=help_text)
+        for argument in arguments:
+            command.add_argument(argument, **ARGUMENTS[argument])
     args = parser.parse_args(argv)
     if args.command == "weights":
-        write_weights(args.model, args.out)
+        write_weights(args.model, args.network)
     elif args.command == "reference":
         write_reference(args.model, args.out)
     elif args.command == "patches":
@@ -267,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "run-tf":
         run_tf(args.model, args.patches, args.out)
     else:
-        write_onnx(args.out, args.reference)
+        write_onnx(args.network, args.reference)
 
 
 if __name__ == "__main__":

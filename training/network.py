@@ -9,12 +9,8 @@ minor triad share from per-step chord-template matching, key-invariant interval 
 and the rate of harmonic change); and the song-level scalars. The vector is standardised
 with statistics stored as buffers (set from the training windows), and each output has
 its own branch (a small MLP ending in tanh): the valence branch and the arousal branch.
-With ``channels > 0`` each branch also has the seed's convolutional layers over the
-images: convolutions over time of the standardised MFCC image, and key-invariant chord
-templates over the chroma image (:class:`ChromaConv`), each with max-pooling and dropout,
-pooled over time and entering the branch's dense head beside the pooled statistics through
-a gain that starts at 0. Whether they are used is a training choice made by
-cross-validation (``TrainConfig.channels``; see the model card).
+A network may also read musicnn's embedding of the window (standardised, beside the
+pooled statistics in both branches).
 A third head reads both branches' hidden layers and gives the nine GEMS shares
 (softmax), learnt from Emotify's listener shares and exported as the graph's ``moods``
 output. An optional fourth head (training only) predicts 4Q's AllMusic mood tags as an
@@ -26,14 +22,14 @@ the Russell quadrant. Emotify's compressed valence/arousal are fitted through a 
 affine map of the same outputs (:attr:`EmotionNet.emotify_map`), kept outside the
 exported outputs.
 
-Because :class:`Pooling` has no parameters, training can pool every window once
-(:meth:`EmotionNet.pool`) and fit the rest on the pooled vectors (:meth:`EmotionNet.head`);
-``forward`` composes both, which is what the ONNX export runs.
+Because :class:`Pooling` has no parameters, training pools every window once and fits
+the rest on the pooled vectors (:meth:`EmotionNet.head`); ``forward`` (:class:`Served`)
+composes both, which is what the ONNX export runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -85,11 +81,21 @@ def _triads() -> np.ndarray:
     return templates / np.linalg.norm(templates, axis=1, keepdims=True)
 
 
+def _numbered(pattern: str, count: int, first: int = 0) -> tuple[str, ...]:
+    """``pattern`` formatted with ``first, first + 1, ...``: the names of ``count`` columns."""
+    return tuple(pattern.format(i) for i in range(first, first + count))
+
+
+Block = tuple[tuple[str, ...], torch.Tensor]
+"""Some columns of the pooled vector: their names and their (batch, len(names)) values."""
+
+
 class Pooling(nn.Module):
     """Parameter-free statistics over time of one window's raw inputs.
 
-    Returns (batch, :attr:`n_features`); :attr:`names` labels the columns. Chroma
-    statistics other than the per-class means and spreads are key-invariant.
+    Returns (batch, :attr:`n_features`); :attr:`names` labels the columns. Both come from
+    :meth:`blocks`, where each block's names stand beside its values. Chroma statistics
+    other than the per-class means and spreads are key-invariant.
     """
 
     def __init__(
@@ -120,34 +126,23 @@ class Pooling(nn.Module):
         self.key_temperature = 20.0
         self.pulse_lags = tuple(range(2, 21))
         self.block_steps = 20
-        names = []
-        names += [f"mfcc{i}_mean" for i in range(n_mfcc)]
-        names += [f"mfcc{i}_std" for i in range(n_mfcc)]
-        names += [f"mfcc{i}_delta" for i in range(n_mfcc)]
-        names += [f"mfcc{i}_p{round(q * 100)}" for q in PERCENTILES for i in range(n_mfcc)]
-        for band in ("centroid", "rolloff"):
-            names += [f"log_{band}_{s}" for s in ("mean", "std", "delta")]
-            names += [f"log_{band}_p{round(q * 100)}" for q in PERCENTILES]
-        names += [f"chroma{i}_mean" for i in range(12)]
-        names += [f"chroma{i}_std" for i in range(12)]
-        names += ["key_major_max", "key_minor_max", "key_mode", "key_clarity"]
-        names += ["chord_major_share", "chord_clarity", "harmonic_change"]
-        names += [f"interval{k}" for k in range(1, 7)]
-        names += ["chroma_flatness"]
-        names += [f"degree{i}_major_key" for i in range(12)]
-        names += [f"degree{i}_minor_key" for i in range(12)]
-        names += ["pulse_clarity", "pulse_mean"]
-        names += [f"chordrel{i}_major" for i in range(12)]
-        names += [f"chordrel{i}_minor" for i in range(12)]
-        names += ["local_mode_mean", "local_mode_std", "local_key_agreement"]
-        names += [f"frame_interval{k}" for k in range(1, 7)]
-        names += (
-            list(SCALAR_NAMES)
-            if n_scalars == len(SCALAR_NAMES)
-            else [f"scalar{i}" for i in range(n_scalars)]
+        self.scalar_names = (
+            SCALAR_NAMES if n_scalars == len(SCALAR_NAMES) else _numbered("scalar{}", n_scalars)
         )
-        self.names: tuple[str, ...] = tuple(names)
-        self.n_features = len(names)
+        # The names are read off the blocks of one silent window, each checked against
+        # the width of its values.
+        with torch.no_grad():
+            blocks = self.blocks(
+                torch.zeros(1, n_mfcc, n_steps),
+                torch.zeros(1, n_chroma, n_steps),
+                torch.zeros(1, 2, n_steps),
+                torch.zeros(1, n_scalars),
+            )
+        for names, values in blocks:
+            if values.shape[1] != len(names):
+                raise ValueError(f"{len(names)} names for {values.shape[1]} columns: {names}")
+        self.names: tuple[str, ...] = tuple(name for names, _ in blocks for name in names)
+        self.n_features = len(self.names)
 
     def _stats(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Mean, std, mean |delta| and percentiles over the last axis of (batch, c, time)."""
@@ -165,14 +160,29 @@ class Pooling(nn.Module):
         spectral: torch.Tensor,
         scalars: torch.Tensor,
     ) -> torch.Tensor:
-        m_mean, m_std, m_delta, *m_q = self._stats(mfcc)
+        blocks = self.blocks(mfcc, chroma, spectral, scalars)
+        return torch.cat([values for _, values in blocks], dim=1)
+
+    def blocks(
+        self,
+        mfcc: torch.Tensor,
+        chroma: torch.Tensor,
+        spectral: torch.Tensor,
+        scalars: torch.Tensor,
+    ) -> list[Block]:
+        """The pooled vector's columns, block by block in order, each beside its names."""
+        n_mfcc = mfcc.shape[1]
+        statistics = ("mean", "std", "delta", *(f"p{round(q * 100)}" for q in PERCENTILES))
+        blocks = [
+            (_numbered(f"mfcc{{}}_{name}", n_mfcc), values)
+            for name, values in zip(statistics, self._stats(mfcc), strict=True)
+        ]
         log_spec = torch.log(torch.clamp(spectral, min=0.0) + 1.0)
-        s_mean, s_std, s_delta, *s_q = self._stats(log_spec)
-        spec = []
-        for band in range(2):
-            spec += [s_mean[:, band : band + 1], s_std[:, band : band + 1]]
-            spec += [s_delta[:, band : band + 1]]
-            spec += [q[:, band : band + 1] for q in s_q]
+        spec = torch.stack(self._stats(log_spec), dim=2)  # (batch, band, statistic)
+        blocks += [
+            (tuple(f"log_{band}_{name}" for name in statistics), spec[:, k])
+            for k, band in enumerate(("centroid", "rolloff"))
+        ]
 
         chroma = torch.clamp(chroma, min=0.0)
         c_mean = chroma.mean(dim=-1)
@@ -214,22 +224,17 @@ class Pooling(nn.Module):
         w_key = torch.softmax(key * self.key_temperature, dim=1)  # (batch, 24)
         rel_major = torch.einsum("bi,kij->bkj", chords[:, :12], self.rotations)
         rel_minor = torch.einsum("bi,kij->bkj", chords[:, 12:], self.rotations)
-        chord_degrees = [
-            (w_key.unsqueeze(-1) * rel_major).sum(dim=1),
-            (w_key.unsqueeze(-1) * rel_minor).sum(dim=1),
-        ]
         # Local keys: key correlations of 2-s block means; mode and agreement with the window.
-        blocks = nn.functional.avg_pool1d(chroma, self.block_steps)  # (batch, 12, blocks)
-        blocks = blocks - blocks.mean(dim=1, keepdim=True)
-        blocks = blocks / (torch.sqrt((blocks**2).sum(dim=1, keepdim=True)) + EPS)
-        local = torch.einsum("bct,kc->bkt", blocks, self.key_profiles)  # (batch, 24, blocks)
+        blocks_2s = nn.functional.avg_pool1d(chroma, self.block_steps)  # (batch, 12, blocks)
+        blocks_2s = blocks_2s - blocks_2s.mean(dim=1, keepdim=True)
+        blocks_2s = blocks_2s / (torch.sqrt((blocks_2s**2).sum(dim=1, keepdim=True)) + EPS)
+        local = torch.einsum("bct,kc->bkt", blocks_2s, self.key_profiles)  # (batch, 24, blocks)
         local_mode = local[:, :12].max(dim=1).values - local[:, 12:].max(dim=1).values
         local_w = torch.softmax(local * self.key_temperature, dim=1)
         agreement = (local_w * w_key.unsqueeze(-1)).sum(dim=1).mean(dim=1)
         local_mode_std = torch.sqrt(
             ((local_mode - local_mode.mean(dim=1, keepdim=True)) ** 2).mean(dim=1) + EPS
         )
-        local_feats = [local_mode.mean(dim=1), local_mode_std, agreement]
         # Interval content of each step's chroma (simultaneous intervals), averaged.
         frame_power = (unit**2).sum(dim=-1) + EPS  # (batch, time)
         frame_intervals = torch.stack(
@@ -243,37 +248,51 @@ class Pooling(nn.Module):
         power = (onset * onset).mean(dim=1) + EPS
         lags = [(onset[:, lag:] * onset[:, :-lag]).mean(dim=1) / power for lag in self.pulse_lags]
         lagged = torch.stack(lags, dim=1)
-        pulse = [lagged.max(dim=1).values, lagged.mean(dim=1)]
 
-        columns = [m_mean, m_std, m_delta, *m_q, *spec, c_mean, c_std]
-        columns += [torch.stack(key_feats, dim=1)]
-        columns += [torch.stack([chord_major, chord_clarity, change], dim=1)]
-        columns += [intervals, flatness.unsqueeze(1), degrees_major, degrees_minor]
-        columns += [torch.stack(pulse, dim=1), *chord_degrees]
-        columns += [torch.stack(local_feats, dim=1), frame_intervals, scalars]
-        return torch.cat(columns, dim=1)
+        def together(*columns: torch.Tensor) -> torch.Tensor:
+            return torch.stack(columns, dim=1)
+
+        return [
+            *blocks,
+            (_numbered("chroma{}_mean", 12), c_mean),
+            (_numbered("chroma{}_std", 12), c_std),
+            (("key_major_max", "key_minor_max", "key_mode", "key_clarity"), together(*key_feats)),
+            (
+                ("chord_major_share", "chord_clarity", "harmonic_change"),
+                together(chord_major, chord_clarity, change),
+            ),
+            (_numbered("interval{}", 6, first=1), intervals),
+            (("chroma_flatness",), flatness.unsqueeze(1)),
+            (_numbered("degree{}_major_key", 12), degrees_major),
+            (_numbered("degree{}_minor_key", 12), degrees_minor),
+            (("pulse_clarity", "pulse_mean"), together(lagged.max(dim=1).values, lagged.mean(1))),
+            (_numbered("chordrel{}_major", 12), (w_key.unsqueeze(-1) * rel_major).sum(dim=1)),
+            (_numbered("chordrel{}_minor", 12), (w_key.unsqueeze(-1) * rel_minor).sum(dim=1)),
+            (
+                ("local_mode_mean", "local_mode_std", "local_key_agreement"),
+                together(local_mode.mean(dim=1), local_mode_std, agreement),
+            ),
+            (_numbered("frame_interval{}", 6, first=1), frame_intervals),
+            (self.scalar_names, scalars),
+        ]
 
 
 class Standardize(nn.Module):
-    """``(x - mean) / std`` per feature with stored statistics, clipped to +-:data:`CLIP`.
-
-    Features are axis 1 of (batch, n_features) vectors or, with ``images``, the rows of
-    (batch, n_features, time) images (one mean and std per row, over windows and time).
-    Non-finite inputs (e.g. the -inf LUFS of silence) map to the clip bounds or 0.
+    """``(x - mean) / std`` per feature (axis 1 of (batch, n_features)) with stored
+    statistics, clipped to +-:data:`CLIP`. Non-finite inputs (e.g. the -inf LUFS of
+    silence) map to the clip bounds or 0.
     """
 
-    def __init__(self, n_features: int, images: bool = False) -> None:
+    def __init__(self, n_features: int) -> None:
         super().__init__()
-        shape = (1, n_features, 1) if images else (1, n_features)
-        self.register_buffer("mean", torch.zeros(shape))
-        self.register_buffer("std", torch.ones(shape))
+        self.register_buffer("mean", torch.zeros(1, n_features))
+        self.register_buffer("std", torch.ones(1, n_features))
 
     def fit(self, x: np.ndarray) -> None:
-        """Set the statistics from training vectors or images ``x``."""
+        """Set the statistics from training vectors ``x``."""
         x = np.where(np.isfinite(x), x, np.nan).astype(np.float64)
-        axes = (0, *range(2, x.ndim))
-        mean = np.nan_to_num(np.nanmean(x, axis=axes)).reshape(self.mean.shape)
-        std = np.nan_to_num(np.nanstd(x, axis=axes)).reshape(self.std.shape)
+        mean = np.nan_to_num(np.nanmean(x, axis=0)).reshape(self.mean.shape)
+        std = np.nan_to_num(np.nanstd(x, axis=0)).reshape(self.std.shape)
         # A constant feature (e.g. reverb on every training clip) carries no information.
         std = np.where(std > 1e-6, std, 1.0)
         self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
@@ -284,118 +303,27 @@ class Standardize(nn.Module):
         return torch.where(torch.isnan(z), torch.zeros_like(z), z)
 
 
-def _global_pool(h: torch.Tensor) -> torch.Tensor:
-    """Mean and max over time of (batch, channels, time): (batch, 2 * channels)."""
-    return torch.cat([h.mean(dim=-1), h.amax(dim=-1)], dim=1)
-
-
-def _stage(conv: nn.Module | None, pool: int, dropout: float) -> list[nn.Module]:
-    """One convolutional stage: the convolution (if any), GELU, max-pooling, dropout."""
-    return [
-        *([conv] if conv is not None else []),
-        nn.GELU(),
-        nn.MaxPool1d(pool),
-        nn.Dropout(dropout),
-    ]
-
-
-class MfccConv(nn.Module):
-    """Convolutions over time of the standardised MFCC image (coefficients as channels),
-    max-pooling and dropout between them, then mean and max over time."""
-
-    def __init__(self, n_mfcc: int, channels: int, dropout: float) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            *_stage(nn.Conv1d(n_mfcc, channels, 5, padding=2), 4, dropout),
-            *_stage(nn.Conv1d(channels, channels, 5, padding=2), 2, dropout),
-        )
-        self.width = 2 * channels
-
-    def forward(self, mfcc: torch.Tensor) -> torch.Tensor:
-        return _global_pool(self.layers(mfcc))
-
-
-class ChromaConv(nn.Module):
-    """Chord-like templates over the chroma image, in every key.
-
-    The image is averaged over 0.4-s blocks (4 steps); the first convolution spans all
-    12 pitch classes and 3 blocks and is applied in all 12 transpositions, keeping the
-    best match per template and block (so the result does not depend on the key). Then
-    max-pooling, dropout, a convolution over time, and mean and max over time.
-    """
-
-    def __init__(self, n_chroma: int, channels: int, dropout: float) -> None:
-        super().__init__()
-        rolls = (np.arange(n_chroma)[None, :] + np.arange(n_chroma)[:, None]) % n_chroma
-        self.register_buffer("rolls", torch.as_tensor(rolls.reshape(-1), dtype=torch.long))
-        self.n_chroma = n_chroma
-        self.templates = nn.Conv1d(n_chroma, channels, 3, padding=1)
-        self.block = 4
-        self.layers = nn.Sequential(
-            *_stage(None, 2, dropout),  # after the templates
-            *_stage(nn.Conv1d(channels, channels, 5, padding=2), 2, dropout),
-        )
-        self.width = 2 * channels
-
-    def forward(self, chroma: torch.Tensor) -> torch.Tensor:
-        chroma = nn.functional.avg_pool1d(torch.clamp(chroma, min=0.0), self.block)
-        chroma = chroma / (chroma.amax(dim=1, keepdim=True) + EPS)  # loudest class = 1
-        batch, n, steps = chroma.shape
-        # (batch * 12 transpositions, 12, time): row r of transposition k is class r + k.
-        transposed = chroma.index_select(1, self.rolls).reshape(batch * n, n, steps)
-        matched = self.templates(transposed)
-        matched = matched.reshape(batch, n, -1, steps).amax(dim=1)  # best key per template
-        return _global_pool(self.layers(matched))
-
-
 class Branch(nn.Module):
-    """One output's network: convolutions over the MFCC and chroma images (if
-    ``channels``), beside the standardised pooled vector, then a dense head.
+    """One output's network: a dense head over the standardised inputs.
 
     ``hidden == 0`` makes the head linear. Returns (output in [-1, 1] of shape (batch,),
     hidden activations of shape (batch, width)).
     """
 
-    def __init__(
-        self,
-        n_features: int,
-        hidden: int,
-        dropout: float,
-        channels: int = 0,
-        conv_dropout: float = 0.5,
-        n_mfcc: int = DEFAULT_CONFIG.n_mfcc,
-        n_chroma: int = DEFAULT_CONFIG.n_chroma,
-    ) -> None:
+    def __init__(self, n_features: int, hidden: int, dropout: float) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout)
-        self.convs = nn.ModuleList(
-            [
-                MfccConv(n_mfcc, channels, conv_dropout),
-                ChromaConv(n_chroma, channels, conv_dropout),
-            ]
-            if channels > 0
-            else []
-        )
-        # The convolutions' features enter scaled by a learnt gain that starts at 0: the
-        # branch starts as a dense head over the pooled statistics alone.
-        self.conv_gain = nn.Parameter(torch.zeros(1))
-        n_in = n_features + sum(c.width for c in self.convs)
         if hidden > 0:
-            self.body: nn.Module = nn.Sequential(nn.Linear(n_in, hidden), nn.GELU())
+            self.body: nn.Module = nn.Sequential(nn.Linear(n_features, hidden), nn.GELU())
             width = hidden
         else:
             self.body = nn.Identity()
-            width = n_in
+            width = n_features
         self.width = width
         self.out = nn.Linear(width, 1)
 
-    def forward(
-        self, z: torch.Tensor, images: Sequence[torch.Tensor] = ()
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``z``: standardised pooled vectors; ``images``: standardised MFCC, raw chroma."""
-        parts = [self.dropout(z)]
-        parts += [self.conv_gain * conv(x) for conv, x in zip(self.convs, images, strict=False)]
-        h = self.body(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0])
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(self.dropout(z))
         return torch.tanh(self.out(self.dropout(h)).squeeze(1)), h
 
 
@@ -412,7 +340,35 @@ class Heads(NamedTuple):
     """(batch, n_tags) mood-tag logits, or None without a tag head."""
 
 
-class EmotionNet(nn.Module):
+class Served(nn.Module):
+    """The exported graph: pool once, then every member's heads, averaged.
+
+    Subclasses give :attr:`pooling`, :attr:`members` and :attr:`input_names`.
+    """
+
+    pooling: Pooling
+    members: Sequence[EmotionNet]
+    input_names: tuple[str, ...]
+
+    def forward(
+        self,
+        mfcc: torch.Tensor,
+        chroma: torch.Tensor,
+        spectral: torch.Tensor,
+        scalars: torch.Tensor,
+        musicnn: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Return valence and arousal, each (batch,) in [-1, 1], and the (batch, 9) moods:
+        each the mean over the members."""
+        pooled = self.pooling(mfcc, chroma, spectral, scalars)
+        heads = [m.head(pooled, musicnn) for m in self.members]
+        valence = torch.stack([h.valence for h in heads]).mean(dim=0)
+        arousal = torch.stack([h.arousal for h in heads]).mean(dim=0)
+        moods = torch.stack([torch.softmax(h.gems, dim=1) for h in heads]).mean(dim=0)
+        return valence, arousal, moods
+
+
+class EmotionNet(Served):
     """Pooling, standardisation, a valence branch, an arousal branch, a GEMS head and
     (optionally) a mood-tag head.
 
@@ -421,14 +377,7 @@ class EmotionNet(nn.Module):
     hidden : int
         Width of each branch's hidden layer (0: linear branches).
     dropout : float
-        Dropout on the standardised vector, between convolutions and on each hidden layer.
-    channels : int
-        Channels of each branch's convolutions over the MFCC and chroma images (0: none,
-        the branches read the pooled statistics only).
-    conv_dropout : float
-        Dropout between the convolutions.
-    exclude : sequence of str
-        Pooled statistics whose names start with one of these are not used (ablations).
+        Dropout on the standardised vector and on each hidden layer.
     n_tags : int
         Mood tags predicted by the training-only tag head (0: no tag head).
     n_embedding : int
@@ -443,25 +392,17 @@ class EmotionNet(nn.Module):
         n_scalars: int = len(SCALAR_NAMES),
         hidden: int = 32,
         dropout: float = 0.3,
-        channels: int = 0,
-        conv_dropout: float = 0.5,
-        exclude: Sequence[str] = (),
         n_tags: int = 0,
         n_embedding: int = 0,
     ) -> None:
         super().__init__()
         self.pooling = Pooling(n_mfcc, n_chroma, n_scalars)
-        keep = [i for i, n in enumerate(self.pooling.names) if not n.startswith(tuple(exclude))]
-        self.register_buffer("keep", torch.as_tensor(keep, dtype=torch.long))
-        self.names = tuple(self.pooling.names[i] for i in keep)
-        self.standardize = Standardize(len(keep))
-        self.uses_images = channels > 0
-        self.standardize_mfcc = Standardize(n_mfcc, images=True)
+        self.standardize = Standardize(self.pooling.n_features)
         self.n_embedding = n_embedding
         self.standardize_embedding = Standardize(n_embedding)
-        n = len(keep) + n_embedding
-        self.valence = Branch(n, hidden, dropout, channels, conv_dropout, n_mfcc, n_chroma)
-        self.arousal = Branch(n, hidden, dropout, channels, conv_dropout, n_mfcc, n_chroma)
+        n = self.pooling.n_features + n_embedding
+        self.valence = Branch(n, hidden, dropout)
+        self.arousal = Branch(n, hidden, dropout)
         self.gems = nn.Linear(self.valence.width + self.arousal.width, N_GEMS)
         self.tags = nn.Linear(self.valence.width + self.arousal.width, n_tags) if n_tags else None
         # Training-only parameters (not in the exported outputs): the 4Q logit scale per
@@ -470,86 +411,41 @@ class EmotionNet(nn.Module):
         self.log_sign_scale = nn.Parameter(torch.full((2,), float(np.log(4.0))))
         self.emotify_map = nn.Parameter(torch.tensor([[0.0, 0.0], [2.0, 2.0]]))
 
-    @torch.no_grad()
-    def pool(self, inputs: Mapping[str, np.ndarray], batch: int = 512) -> np.ndarray:
-        """Pooled (windows, n_features) vectors of raw window ``inputs`` keyed by name."""
-        n = len(inputs[INPUT_NAMES[0]])
-        parts = []
-        for start in range(0, n, batch):
-            x = [
-                torch.from_numpy(np.asarray(inputs[k][start : start + batch])) for k in INPUT_NAMES
-            ]
-            parts.append(self.pooling(*x).numpy())
-        return np.concatenate(parts) if parts else np.zeros((0, self.pooling.n_features))
+    @property
+    def members(self) -> tuple[EmotionNet]:
+        """The network alone: it is its own one member."""
+        return (self,)
 
     @property
     def input_names(self) -> tuple[str, ...]:
         """The graph's inputs: :data:`INPUT_NAMES`, then the embedding if it reads one."""
         return (*INPUT_NAMES, EMBEDDING_INPUT) if self.n_embedding else INPUT_NAMES
 
-    def fit_standardization(
-        self,
-        data: np.ndarray | Mapping[str, np.ndarray],
-        mfcc: np.ndarray | None = None,
-        embedding: np.ndarray | None = None,
-    ) -> None:
-        """Set the standardisations from training windows: raw inputs keyed by name, or
-        pooled vectors plus (when the branches read them) the raw MFCC images and the
-        embeddings."""
-        if isinstance(data, Mapping):
-            pooled, mfcc, embedding = self.pool(data), data["mfcc"], data.get(EMBEDDING_INPUT)
-        else:
-            pooled = data
-        self.standardize.fit(pooled[:, self.keep.numpy()])
-        if mfcc is not None:
-            self.standardize_mfcc.fit(mfcc)
-        elif self.uses_images:
-            raise ValueError("the convolutional branches need the training MFCC images")
+    def fit_standardization(self, pooled: np.ndarray, embedding: np.ndarray | None = None) -> None:
+        """Set the standardisations from the training windows' pooled vectors and (when
+        the network reads it) their embeddings."""
+        self.standardize.fit(pooled)
         if self.n_embedding:
             if embedding is None:
                 raise ValueError("the network reads the embedding: give the training ones")
             self.standardize_embedding.fit(embedding)
 
-    def head(
-        self,
-        pooled: torch.Tensor,
-        mfcc: torch.Tensor | None = None,
-        chroma: torch.Tensor | None = None,
-        embedding: torch.Tensor | None = None,
-    ) -> Heads:
-        """Every head's output from pooled vectors and, when the branches read them, the
-        raw MFCC and chroma images and the embedding."""
-        z = self.standardize(pooled.index_select(1, self.keep))
+    def head(self, pooled: torch.Tensor, embedding: torch.Tensor | None = None) -> Heads:
+        """Every head's output from pooled vectors and, when the branches read it, the
+        embedding."""
+        z = self.standardize(pooled)
         if self.n_embedding:
             if embedding is None:
                 raise ValueError("the network reads the musicnn embedding")
             z = torch.cat([z, self.standardize_embedding(embedding)], dim=1)
-        images: tuple[torch.Tensor, ...] = ()
-        if self.uses_images:
-            if mfcc is None or chroma is None:
-                raise ValueError("the convolutional branches need the MFCC and chroma images")
-            images = (self.standardize_mfcc(mfcc), chroma)
-        valence, hv = self.valence(z, images)
-        arousal, ha = self.arousal(z, images)
+        valence, hv = self.valence(z)
+        arousal, ha = self.arousal(z)
         hidden = torch.cat([hv, ha], dim=1)
         tags = self.tags(hidden) if self.tags is not None else None
         return Heads(valence, arousal, self.gems(hidden), tags)
 
-    def forward(
-        self,
-        mfcc: torch.Tensor,
-        chroma: torch.Tensor,
-        spectral: torch.Tensor,
-        scalars: torch.Tensor,
-        musicnn: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Return valence and arousal, each (batch,) in [-1, 1], and the (batch, 9) moods."""
-        pooled = self.pooling(mfcc, chroma, spectral, scalars)
-        heads = self.head(pooled, mfcc, chroma, musicnn)
-        return heads.valence, heads.arousal, torch.softmax(heads.gems, dim=1)
 
-
-class Ensemble(nn.Module):
+class Ensemble(Served):
     """Mean of several :class:`EmotionNet` members' outputs, pooling once."""
 
     def __init__(self, members: Sequence[EmotionNet]) -> None:
@@ -559,21 +455,6 @@ class Ensemble(nn.Module):
         self.members = nn.ModuleList(members)
         self.pooling = members[0].pooling
         self.input_names = members[0].input_names
-
-    def forward(
-        self,
-        mfcc: torch.Tensor,
-        chroma: torch.Tensor,
-        spectral: torch.Tensor,
-        scalars: torch.Tensor,
-        musicnn: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        pooled = self.pooling(mfcc, chroma, spectral, scalars)
-        outputs = [m.head(pooled, mfcc, chroma, musicnn) for m in self.members]
-        valence = torch.stack([o.valence for o in outputs]).mean(dim=0)
-        arousal = torch.stack([o.arousal for o in outputs]).mean(dim=0)
-        moods = torch.stack([torch.softmax(o.gems, dim=1) for o in outputs]).mean(dim=0)
-        return valence, arousal, moods
 
 
 def example_inputs(

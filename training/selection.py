@@ -11,19 +11,15 @@ split with other seeds shows how much the figures owe to one split.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from training.fit import (
-    EMOTIFY,
-    FOURQ,
-    CrossValidation,
-    Song,
-    TrainConfig,
-    cross_validate,
-)
+from training.cross_validation import CrossValidation, cross_validate
+from training.data import FOURQ, Song
+from training.metrics import QUADRANT_METRICS
+from training.train import TrainConfig
 
 _TAGS = {"tag_weight": 0.5}
 _CONFIDENCE = {"confidence_power": 2.0}
@@ -44,14 +40,15 @@ can choose among: ``tags`` adds the auxiliary loss on 4Q's AllMusic mood tags,
 ``confidence`` weighs 4Q's songs by ``PQuad ** 2``, ``musicnn`` has both branches read
 musicnn's embedding."""
 
-SELECTION_METRICS: tuple[tuple[str, str], ...] = (
-    (EMOTIFY, "valence_r"),
-    (EMOTIFY, "arousal_r"),
-    (FOURQ, "valence_auc"),
-    (FOURQ, "arousal_auc"),
-    (FOURQ, "quadrant_accuracy"),
-)
-"""The figures whose mean is the selection score (those of the datasets present)."""
+
+def selection_figures(datasets: Iterable[str]) -> list[tuple[str, str]]:
+    """The (dataset, metric) figures whose mean is the selection score: 4Q's AUCs and
+    quadrant accuracy, every other dataset's valence and arousal r."""
+    return [
+        (dataset, metric)
+        for dataset in datasets
+        for metric in (QUADRANT_METRICS if dataset == FOURQ else ("valence_r", "arousal_r"))
+    ]
 
 
 def candidate_configs(names: Sequence[str], base: TrainConfig) -> dict[str, TrainConfig]:
@@ -63,11 +60,11 @@ def candidate_configs(names: Sequence[str], base: TrainConfig) -> dict[str, Trai
 
 
 def selection_score(summary: Mapping) -> float:
-    """Mean of the network's :data:`SELECTION_METRICS` (fold means) in a CV summary."""
+    """Mean of the network's :func:`selection_figures` (fold means) in a CV summary."""
     values = [
         summary[dataset]["network"][metric]["mean"]
-        for dataset, metric in SELECTION_METRICS
-        if dataset in summary and summary[dataset]["network"][metric]["mean"] is not None
+        for dataset, metric in selection_figures(summary)
+        if summary[dataset]["network"][metric]["mean"] is not None
     ]
     if not values:
         raise ValueError("the summary has none of the selection metrics")

@@ -17,7 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.limits import discard_body
 from app.api.problems import problem_response
-from app.api.workers import AnalysisWorker, WorkerCrashedError
+from app.errors import WorkerCrashedError
+from app.worker import AnalysisWorker
 
 T = TypeVar("T")
 
@@ -47,9 +48,8 @@ class AnalysisPool:
         size: int,
         queue: int,
         max_wait_s: float,
-        descriptor_budget_s: float | None = None,
     ) -> None:
-        self._worker_args = (model_path, max_duration_s, descriptor_budget_s)
+        self._worker_args = (model_path, max_duration_s)
         self.size = size
         self.capacity = size + queue
         self.max_wait_s = max_wait_s

@@ -7,6 +7,7 @@ import secrets
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem_response
+from app.problems import batch_too_large, file_too_large
 
 MULTIPART_OVERHEAD = 64 * 1024
 """Room for multipart headers and boundaries around the files themselves: a body may
@@ -14,16 +15,6 @@ exceed the stated limit by this much (nginx's ``client_max_body_size`` allows th
 
 BATCH_PATH = "/v1/emotion/batch"
 """The one route whose body is limited by the batch total instead of the file limit."""
-
-
-def file_too_large(max_upload_bytes: int) -> str:
-    """The detail of a file over the upload limit; the one wording of that limit."""
-    return f"the file exceeds the limit of {max_upload_bytes} bytes"
-
-
-def batch_too_large(max_batch_bytes: int) -> str:
-    """The detail of a batch over its total limit; the one wording of that limit."""
-    return f"the batch exceeds the limit of {max_batch_bytes} bytes for all its files"
 
 
 class BodySizeLimit:

@@ -17,7 +17,7 @@ from app.api import problems
 from app.api.capacity import AnalysisPool, LoadShedding
 from app.api.limits import BodySizeLimit, RequireApiKey
 from app.api.metrics import Metrics, MetricsMiddleware
-from app.api.routes import emotion, health, metrics, models, web
+from app.api.routes import catalogue, emotion, health, metrics, models, web
 from app.api.routes import problems as problem_pages
 from app.model import EmotionModel
 from app.settings import Settings
@@ -40,7 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         size=settings.analysis_processes,
         queue=settings.queue_size,
         max_wait_s=settings.max_queue_wait_s,
-        descriptor_budget_s=settings.descriptor_budget_s,
     )
 
     @asynccontextmanager
@@ -56,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             time.perf_counter() - started,
         )
         starting = asyncio.create_task(_start(app, pool))
+        app.state.catalogue.start()
         yield
         # uvicorn has answered the requests in flight by now.
         starting.cancel()
@@ -75,8 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.failed = False
     app.state.pool = pool
     app.state.metrics = Metrics()
+    app.state.catalogue = catalogue.ServedCatalogue(settings.catalogue)
     problems.install(app)
-    for module in (emotion, health, models, metrics, web, problem_pages):
+    for module in (emotion, catalogue, health, models, metrics, web, problem_pages):
         app.include_router(module.router)
     # Each add wraps the app so far: metrics see every answer, and the early refusals
     # (413, 401 and 503 past capacity, all before the body is read) carry CORS headers.

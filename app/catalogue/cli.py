@@ -89,14 +89,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the job; 0 once every file has its row, 128 + the signal's number if stopped."""
-    from app.api.schemas import ModelInfo
-    from app.catalogue import store
+    from app.catalogue import rows, store
     from app.catalogue.progress import Progress, Tally
     from app.catalogue.rows import Columns
     from app.catalogue.scorer import ScoringOptions
     from app.catalogue.sources import entries, read_list
     from app.errors import ModelContractError, WorkerCrashedError
     from app.model import EmotionModel
+    from app.result import ModelInfo
 
     if importlib.util.find_spec("pyarrow") is None:
         print("catalogue: needs pyarrow: pip install 'music-emotion[catalogue]'", file=sys.stderr)
@@ -114,25 +114,35 @@ def run(args: argparse.Namespace) -> int:
     except ModelContractError as error:
         print(f"catalogue: {error}", file=sys.stderr)
         return 2
-    columns = Columns(features=args.features, moods=model.has_moods, timeline=args.timeline)
+    columns = Columns(
+        features=args.features,
+        moods=model.has_moods,
+        timeline=args.timeline,
+        sound=model.embedder is not None,
+    )
     options = ScoringOptions(
         model_path=args.model,
-        model=ModelInfo(name=model.name, version=model.version),
+        model=ModelInfo.of(model),
         max_duration_s=settings.max_duration_s,
         max_remote_bytes=settings.max_upload_bytes,
         timeout_s=args.timeout,
         columns=columns,
-        descriptor_budget_s=settings.descriptor_budget_s,
     )
     del model  # the workers load their own
     try:
-        store.prepare(args.out, columns.schema(), force=args.force)
+        older = store.prepare(args.out, columns.schema(), force=args.force)
     except store.CatalogueError as error:
         print(f"catalogue: {error}", file=sys.stderr)
         return 2
+    if older:
+        print(
+            f"catalogue: {len(older)} parts of {args.out} were written before the columns "
+            f"{', '.join(sorted(rows.ADDED_LATER))}: their files are scored again",
+            file=sys.stderr,
+        )
     tally = Tally()
     sources = chain(args.sources, *(read_list(path) for path in args.list))
-    pending = _not_done(entries(sources, tally.skipped), store.Done(args.out), tally)
+    pending = _not_done(entries(sources, tally.skipped), store.Done(args.out, older), tally)
     progress = Progress(tally)
     if args.engine == "ray":
         from app.catalogue.ray_engine import score_ray
@@ -141,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
             pending, options, args.workers, args.out, args.rows_per_part, tally, args.ray_address
         )
         progress.close()
+        _retire(args.out, older)
         return 0
 
     from app.catalogue.local import score_local
@@ -163,7 +174,24 @@ def run(args: argparse.Namespace) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         progress.close()
-    return 128 + stopped_by[0] if stopped_by else 0
+    if stopped_by:
+        return 128 + stopped_by[0]
+    _retire(args.out, older)
+    return 0
+
+
+def _retire(out: str, older: list[str]) -> None:
+    """Remove the older parts whose files now all have their new rows, and say so."""
+    from app.catalogue import store
+
+    if older:
+        retired = store.retire(out, older)
+        kept = len(older) - len(retired)
+        print(
+            f"catalogue: replaced {len(retired)} older parts"
+            + (f"; {kept} kept for files not scored again (gone, or not listed)" if kept else ""),
+            file=sys.stderr,
+        )
 
 
 def _not_done(found: Iterable[Entry], done: Done, tally: Tally) -> Iterator[Entry]:

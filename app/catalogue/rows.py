@@ -1,9 +1,10 @@
 """The catalogue's table: one flat, typed row per file, a result or a problem.
 
-The values are the HTTP API's answer for the same file (built by the API's own
-:meth:`EmotionResult.of`), flattened: ``spread.valence`` becomes ``valence_spread``,
+The values are the HTTP API's answer for the same file (built by the same
+:meth:`app.result.EmotionResult.of`), flattened: ``spread.valence`` becomes ``valence_spread``,
 ``features.timbre.hardness`` becomes ``timbre_hardness``, ``moods.tension`` becomes
-``mood_tension``. A failed file has nulls for every value and the API's problem type
+``mood_tension``; beside them, the song's ``sound`` (:func:`app.table.sound_of`), which
+similarity reads. A failed file has nulls for every value and the API's problem type
 URI and detail in ``error_type`` and ``error``.
 """
 
@@ -14,11 +15,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from app import table as names
 from app.analysis import Emotion
-from app.api.schemas import EmotionResult, FeatureSummary, ModelInfo, TimbreSummary
 from app.catalogue.sources import Entry
-from app.model import MOODS
+from app.features import Timbre
 from app.problems import ProblemDetail
+from app.result import EmotionResult, FeatureSummary, ModelInfo
 
 IDENTITY = [
     pa.field("path", pa.string(), nullable=False),
@@ -42,10 +44,20 @@ RESULT = [
 
 FEATURES = [
     *(pa.field(name, pa.float64()) for name in FeatureSummary.model_fields if name != "timbre"),
-    *(pa.field(f"timbre_{name}", pa.float64()) for name in TimbreSummary.model_fields),
+    *(pa.field(f"timbre_{name}", pa.float64()) for name in Timbre.__dataclass_fields__),
 ]
 
-MOOD_COLUMNS = [pa.field(f"mood_{name}", pa.float64()) for name in MOODS]
+MOOD_COLUMNS = [pa.field(name, pa.float64()) for name in names.MOOD_COLUMNS.values()]
+
+SOUND = pa.field(
+    names.SOUND,
+    pa.list_(pa.float32(), names.SOUND_SIZE),
+    metadata={"description": names.SOUND_SOURCE},
+)
+
+ADDED_LATER = frozenset({SOUND.name})
+"""Columns a catalogue written before them gains on a rerun: the files of its parts that
+lack them are scored again (:func:`app.catalogue.store.prepare`)."""
 
 TIMELINE = pa.field(
     "timeline",
@@ -58,11 +70,13 @@ TIMELINE = pa.field(
 @dataclass(frozen=True)
 class Columns:
     """Which optional columns a catalogue has: the feature summary, the mood shares
-    (when the model has a mood head) and the timeline of windows."""
+    (when the model has a mood head), the timeline of windows, and the sound (when the
+    model computes musicnn's embedding)."""
 
     features: bool = False
     moods: bool = False
     timeline: bool = False
+    sound: bool = False
 
     def schema(self) -> pa.Schema:
         """The table's schema."""
@@ -73,13 +87,9 @@ class Columns:
                 *(FEATURES if self.features else []),
                 *(MOOD_COLUMNS if self.moods else []),
                 *([TIMELINE] if self.timeline else []),
+                *([SOUND] if self.sound else []),
             ]
         )
-
-
-def model_label(info: ModelInfo) -> str:
-    """The ``model`` column: ``name/version``."""
-    return f"{info.name}/{info.version}"
 
 
 def result_row(entry: Entry, emotion: Emotion, info: ModelInfo, columns: Columns) -> dict:
@@ -95,7 +105,7 @@ def result_row(entry: Entry, emotion: Emotion, info: ModelInfo, columns: Columns
         "arousal_spread": result["spread"]["arousal"],
         "duration_s": result["duration_s"],
         "truncated": result["truncated"],
-        "model": model_label(info),
+        "model": info.label(),
         "error_type": None,
         "error": None,
     }
@@ -107,13 +117,16 @@ def result_row(entry: Entry, emotion: Emotion, info: ModelInfo, columns: Columns
         row |= {f"mood_{name}": share for name, share in (result["moods"] or {}).items()}
     if columns.timeline:
         row["timeline"] = result["timeline"]
+    if columns.sound:
+        sound = names.sound_of(emotion.features.embedding)
+        row[names.SOUND] = None if sound is None else sound.tolist()
     return row
 
 
 def problem_row(entry: Entry, problem: ProblemDetail, info: ModelInfo) -> dict:
     """The row of a file that could not be scored (the missing columns are nulls)."""
     return identity_row(entry) | {
-        "model": model_label(info),
+        "model": info.label(),
         "error_type": problem.type,
         "error": problem.detail,
     }

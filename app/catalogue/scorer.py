@@ -1,6 +1,6 @@
 """The one scoring function of both engines: a callable class, built once, called per batch.
 
-:class:`Scorer` owns an :class:`~app.api.workers.AnalysisWorker`, the service's
+:class:`Scorer` owns an :class:`~app.worker.AnalysisWorker`, the service's
 supervised analysis process: the model is loaded and warmed up once, a file that
 crashes the process or runs past the time limit costs only its own row
 (``analysis-crashed``, ``analysis-timeout``) and a fresh process takes the next file.
@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from app.api.schemas import ModelInfo
-from app.api.workers import AnalysisWorker
 from app.catalogue import rows
-from app.catalogue.sources import Entry, is_uri, read_bytes
+from app.catalogue.sources import Entry, read_bytes
+from app.dataset import is_uri
 from app.errors import WorkerCrashedError
 from app.problems import problem_of
+from app.result import ModelInfo
+from app.worker import AnalysisWorker
 
 logger = logging.getLogger("music_emotion.catalogue")
 
@@ -43,8 +44,6 @@ class ScoringOptions:
     max_remote_bytes : largest file read from object storage (it is held in memory)
     timeout_s : longest analysis of one file before its process is killed
     columns : the optional columns
-    descriptor_budget_s : seconds of a song its song-level descriptors read; None for the
-        feature configuration's (passed to the workers, which may run on other machines)
     """
 
     model_path: Path
@@ -53,7 +52,6 @@ class ScoringOptions:
     max_remote_bytes: int
     timeout_s: float
     columns: rows.Columns
-    descriptor_budget_s: float | None = None
 
 
 class Scorer:
@@ -67,9 +65,7 @@ class Scorer:
     def __init__(self, options: ScoringOptions) -> None:
         self.options = options
         self.schema = options.columns.schema()
-        self.worker = AnalysisWorker(
-            options.model_path, options.max_duration_s, options.descriptor_budget_s
-        )
+        self.worker = AnalysisWorker(options.model_path, options.max_duration_s)
         for attempt in range(START_ATTEMPTS):
             try:
                 self.worker.wait_ready()

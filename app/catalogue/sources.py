@@ -1,8 +1,6 @@
 """The files a catalogue job scores: local files and folders, lists, and object storage.
 
-Every location is a local path or a URI that pyarrow's filesystem layer opens
-(``s3://bucket/prefix``, ``gs://...``); S3 credentials and endpoint come from the
-usual AWS variables (``AWS_ACCESS_KEY_ID``, ``AWS_ENDPOINT_URL``...). Folders and
+Every location is a local path or a URI (:mod:`app.dataset`). Folders and
 prefixes are walked one level at a time, so the file list is streamed however large
 the catalogue, in a stable (sorted) order.
 """
@@ -13,13 +11,13 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from pyarrow import fs as pafs
 
-from app.api.limits import file_too_large
+from app.dataset import filesystem, is_uri
 from app.errors import InputTooLargeError
+from app.problems import file_too_large
 
 AUDIO_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac"})
 """Extensions of the formats the service reads; a folder's other files are skipped."""
@@ -40,25 +38,6 @@ class Entry:
     def identity(self) -> tuple[str, int | None, int | None]:
         """What makes a file already scored: the same path, size and modification time."""
         return (self.path, self.size_bytes, self.modified_ns)
-
-
-def is_uri(location: str) -> bool:
-    """Whether ``location`` names object storage rather than a local path."""
-    return "://" in location and not location.startswith("file://")
-
-
-@cache
-def _filesystem_of(scheme_and_bucket: str) -> pafs.FileSystem:
-    """One filesystem per bucket, built once (an S3 client resolves its region)."""
-    return pafs.FileSystem.from_uri(scheme_and_bucket)[0]
-
-
-def filesystem(location: str) -> tuple[pafs.FileSystem, str]:
-    """The filesystem holding ``location`` and the path within it."""
-    if not is_uri(location):
-        return pafs.LocalFileSystem(), os.path.abspath(location.removeprefix("file://"))
-    scheme, rest = location.split("://", 1)
-    return _filesystem_of(f"{scheme}://{rest.split('/', 1)[0]}"), rest.rstrip("/")
 
 
 def _location(location: str, path: str) -> str:

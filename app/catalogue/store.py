@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 from pyarrow import fs as pafs
 
 from app.catalogue import rows
-from app.catalogue.sources import Entry, filesystem
+from app.catalogue.sources import Entry
+from app.dataset import filesystem, part_files
 
 logger = logging.getLogger("music_emotion.catalogue")
 
@@ -32,26 +33,20 @@ class CatalogueError(Exception):
     """OUT cannot take this job's rows (another schema, or not a catalogue)."""
 
 
-def part_files(out: str) -> list[str]:
-    """The complete part files of the catalogue at ``out``, sorted (none if it is absent)."""
-    fs, path = filesystem(out)
-    if fs.get_file_info(path).type == pafs.FileType.NotFound:
-        return []
-    return sorted(
-        info.path
-        for info in fs.get_file_info(pafs.FileSelector(path))
-        if info.base_name.endswith(".parquet") and not info.base_name.startswith(("_", "."))
-    )
-
-
-def prepare(out: str, schema: pa.Schema, *, force: bool) -> None:
+def prepare(out: str, schema: pa.Schema, *, force: bool) -> list[str]:
     """Make ``out`` ready for this job: create it, drop leftovers of killed writes and,
-    with ``force``, every previous part; refuse parts of another schema."""
+    with ``force``, every previous part; refuse parts of another schema.
+
+    Returns the parts written before some of this job's columns existed (they lack only
+    columns of :data:`rows.ADDED_LATER`): this job scores their files again, and
+    :func:`retire` removes them once their rows are all written anew.
+    """
     fs, path = filesystem(out)
     fs.create_dir(path)
     for info in fs.get_file_info(pafs.FileSelector(path)):
         if info.base_name.startswith(TEMPORARY_PREFIX):
             fs.delete_file(info.path)
+    older = []
     for part in part_files(out):
         try:
             found = pq.read_schema(part, filesystem=fs)
@@ -61,24 +56,52 @@ def prepare(out: str, schema: pa.Schema, *, force: bool) -> None:
             continue
         if force:
             fs.delete_file(part)
+        elif _lacks_only_later_columns(found, schema):
+            older.append(part)
         elif not found.equals(schema):
             raise CatalogueError(
                 f"{out} holds a catalogue with other columns ({', '.join(found.names)}); "
                 "score with the same options, or give --force or another --out"
             )
+    return older
+
+
+def _lacks_only_later_columns(found: pa.Schema, schema: pa.Schema) -> bool:
+    """Whether ``found`` is ``schema`` without some of the columns added later."""
+    missing = set(schema.names) - set(found.names)
+    if not missing or not missing <= rows.ADDED_LATER:
+        return False
+    return found.equals(pa.schema([f for f in schema if f.name not in missing]))
+
+
+def retire(out: str, older: list[str]) -> list[str]:
+    """Remove the ``older`` parts whose every file has a row in the other parts (scored
+    again by this job); the ones removed. A part with a file this job did not reach
+    (gone, or not among its sources) stays: its rows are kept as they are."""
+    fs, _ = filesystem(out)
+    done = Done(out, leave_out=older)
+    retired = []
+    for part in older:
+        identities = pq.read_table(part, columns=[f.name for f in rows.IDENTITY], filesystem=fs)
+        if all(done.has(key) for key in _hashes(identities)):
+            fs.delete_file(part)
+            retired.append(part)
+    return retired
 
 
 class Done:
-    """Identities of the files already in the catalogue, for skipping them.
+    """Identities of the files already in the catalogue, for skipping them; the parts
+    ``leave_out`` (older parts, whose files are scored again) do not count.
 
     Holds an 8-byte hash per row (80 MB for ten million files), never the rows.
     """
 
-    def __init__(self, out: str) -> None:
+    def __init__(self, out: str, leave_out: list[str] = ()) -> None:
         fs, _ = filesystem(out)
         hashes = [
             _hashes(pq.read_table(part, columns=[f.name for f in rows.IDENTITY], filesystem=fs))
             for part in part_files(out)
+            if part not in leave_out
         ]
         self._hashes = np.sort(np.concatenate(hashes)) if hashes else np.empty(0, np.int64)
 
@@ -86,7 +109,10 @@ class Done:
         return self._hashes.size
 
     def __contains__(self, entry: Entry) -> bool:
-        key = hash(entry.identity)
+        return self.has(hash(entry.identity))
+
+    def has(self, key: int) -> bool:
+        """Whether an identity's hash is in the catalogue."""
         i = np.searchsorted(self._hashes, key)
         return bool(i < self._hashes.size and self._hashes[i] == key)
 

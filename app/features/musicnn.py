@@ -8,7 +8,9 @@ intermediate activations serve as a general music representation. Its front-end,
 float16 as the package stores it, then ``log10(10000 x + 1)`` (in float32: see
 :func:`log_mel`), cut into non-overlapping patches of 187 frames (3 s). The network,
 converted from the package's TensorFlow checkpoint by :mod:`training.musicnn_convert`,
-is one ONNX file under ``model_store/musicnn/`` with a JSON card beside it.
+is one ONNX file with a JSON card beside it; a model that reads its embedding carries it
+in its own folder (``musicnn.onnx``, see :mod:`app.model`). Nothing here reads settings:
+the caller names the network.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import soxr
 
 from app.errors import ModelContractError
 from app.features.config import SAMPLE_RATE
-from app.settings import default_model_path
 
 MUSICNN_SAMPLE_RATE = 16000
 N_FFT = 512
@@ -59,10 +60,6 @@ the best of the network's outputs as input to a linear probe of valence and arou
 
 TAGGRAM_OUTPUT = "taggram"
 """The output of tag probabilities, per patch (50 values, named by the card's ``tags``)."""
-
-DEFAULT_MODEL = default_model_path().parent / "musicnn" / "msd_musicnn"
-"""The converted MSD_musicnn, in the model store beside the service's model:
-``<this>.onnx`` and its card ``<this>.json``."""
 
 
 def graph_sha256(model: Path) -> str:
@@ -119,7 +116,7 @@ class MusicnnEmbedder:
         60-s clip's 20 patches, against 0.58 s four at a time).
     """
 
-    def __init__(self, model: Path = DEFAULT_MODEL, *, threads: int = 1, max_batch: int = 1):
+    def __init__(self, model: Path, *, threads: int = 1, max_batch: int = 1):
         model = Path(model)
         self.max_batch = max_batch
         try:

@@ -23,6 +23,10 @@ const LEADS_BY_TYPE = {
   "batch-too-large": "Together the files are too large for one batch; analyse fewer at a time.",
   "too-many-files": "There are too many files for one batch; analyse fewer at a time.",
   "not-ready": "The service is still starting; try again in a moment.",
+  "no-catalogue": "This service has no catalogue to show.",
+  "search-unavailable": "This service cannot search catalogues: it lacks its catalogue extra.",
+  "corrupt-index": "The catalogue's similarity index is damaged.",
+  "unknown-song": "The catalogue does not hold this song.",
 };
 
 /** A readable sentence for a problem+json object (RFC 9457) and its HTTP status. */
@@ -70,6 +74,29 @@ export async function analyse(files, { features, apiKey, onProgress, onWait }) {
     const problem = answer.body && typeof answer.body === "object" ? answer.body : null;
     throw new ApiError(problemSentence(problem, answer.status), answer.status, problem);
   }
+}
+
+/** GET a JSON answer of the API; throws an ApiError with the problem's sentence. */
+export async function getJson(url, apiKey) {
+  return answerOf(await fetch(url, { headers: apiKey ? { "X-API-Key": apiKey } : {} }));
+}
+
+/** POST a form to the API and read its JSON answer, as :func:`getJson`. */
+export async function postForm(url, form, apiKey) {
+  const headers = apiKey ? { "X-API-Key": apiKey } : {};
+  return answerOf(await fetch(url, { method: "POST", body: form, headers }));
+}
+
+async function answerOf(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // Not JSON: the status alone makes the sentence.
+  }
+  if (response.ok) return body;
+  const problem = body && typeof body === "object" ? body : null;
+  throw new ApiError(problemSentence(problem, response.status), response.status, problem);
 }
 
 // XMLHttpRequest rather than fetch: only it reports upload progress.

@@ -1,6 +1,7 @@
 // The page's wiring: files in (picked or dropped), progress and status, results out.
 
 import { ApiError, analyse } from "./api.js";
+import { catalogueView } from "./catalogue.js";
 import { fixed } from "./charts.js";
 import { batchSummary, colourOf, songCard } from "./render.js";
 
@@ -17,6 +18,8 @@ keyInput.addEventListener("input", () => {
   if (keyInput.value) sessionStorage.setItem(KEY_ITEM, keyInput.value);
   else sessionStorage.removeItem(KEY_ITEM);
 });
+
+catalogueView(() => keyInput.value.trim());
 
 let chosen = [];
 let busy = false;

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.test_emotion import assert_problem
 from tests.audio_fixtures import encode, song
+
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
 
 SONG = encode(song(3.0), 44100, "mp3")
 

@@ -8,6 +8,8 @@ import pytest
 from tests.api.conftest import UPLOAD_LIMIT
 from tests.audio_fixtures import FORMATS, encode, noise, song, tone
 
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
+
 QUADRANTS = {"happy/excited", "angry/tense", "sad/depressed", "calm/relaxed"}
 
 

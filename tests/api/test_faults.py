@@ -31,6 +31,8 @@ from tests.api.conftest import (
 )
 from tests.audio_fixtures import encode, song
 
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
+
 TIMEOUT_S = 3
 """The time limit of the ``limited`` server."""
 

@@ -8,6 +8,7 @@ number of examples per operation keeps it to seconds. The document is the app's 
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -18,6 +19,8 @@ from schemathesis.checks import (
 )
 
 from app.api.main import create_app
+
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
 
 EXAMPLES = 40
 """Examples per operation."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from app.api.limits import MULTIPART_OVERHEAD, batch_too_large, file_too_large
+from app.api.limits import MULTIPART_OVERHEAD
+from app.problems import batch_too_large, file_too_large
 from app.settings import Settings
 from tests.api.conftest import UPLOAD_LIMIT, in_process
 from tests.api.test_emotion import assert_problem

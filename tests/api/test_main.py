@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from app.settings import Settings
 from tests.api.conftest import free_port, in_process, stop_server, wait_ready
 
@@ -26,6 +28,7 @@ def test_docs_load_nothing_from_another_host():
     client.close()
 
 
+@pytest.mark.slow  # starts the service
 def test_start_up_logs_each_step_and_its_duration(tmp_path):
     log = tmp_path / "serve.log"
     port = free_port()

@@ -12,6 +12,8 @@ from tests.api.conftest import SERVER_ENV, start_server, stop_server
 from tests.audio_fixtures import encode, song
 from tests.model_fixtures import copy_model
 
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
+
 SONG = encode(song(25.0), 44100, "mp3")
 
 

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from app.summary import DECIMALS
+from app.result import DECIMALS
 from tests.audio_fixtures import encode, song
 
 

@@ -19,6 +19,8 @@ import pytest
 from tests.api.conftest import start_server, stop_server
 from tests.audio_fixtures import encode, song
 
+pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
+
 KEY = "s3cret-key"
 ORIGIN = "https://player.example"
 

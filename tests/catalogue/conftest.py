@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -77,8 +78,12 @@ def run_catalogue(*args: str, env: dict[str, str] | None = None) -> subprocess.C
 
 
 def read_rows(out: Path | str, filesystem=None) -> list[dict]:
-    """The catalogue's rows, sorted by path."""
-    rows = pq.read_table(out, filesystem=filesystem).to_pylist()
+    """The catalogue's rows, sorted by path; ``modified`` in integer nanoseconds (Python's
+    datetime has no nanoseconds, and pandas, which would, is not a dependency)."""
+    table = pq.read_table(out, filesystem=filesystem)
+    modified = table.schema.get_field_index("modified")
+    table = table.set_column(modified, "modified", table["modified"].cast(pa.int64()))
+    rows = table.to_pylist()
     return sorted(rows, key=lambda row: row["path"])
 
 

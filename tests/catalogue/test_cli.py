@@ -7,9 +7,12 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.api.conftest import start_server, stop_server
 from tests.catalogue.conftest import BROKEN, SONGS, read_rows, run_catalogue
+
+pytestmark = pytest.mark.slow  # runs catalogue jobs with their analysis processes
 
 
 def test_rows_equal_the_api_and_predict_for_the_same_files(library, scored):

@@ -26,6 +26,8 @@ from tests.catalogue.conftest import (
     write,
 )
 
+pytestmark = pytest.mark.slow  # runs catalogue jobs with their analysis processes
+
 SR = 44100
 
 

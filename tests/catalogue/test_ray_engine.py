@@ -9,6 +9,8 @@ import pytest
 from app.cli import main
 from tests.catalogue.conftest import read_rows
 
+pytestmark = pytest.mark.slow  # runs catalogue jobs with their analysis processes
+
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
 

@@ -3,18 +3,20 @@ at most the budget's seconds, and a clip within the budget is read whole as befo
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import app.features
-from app.analysis import Analyzer
+from app.errors import ModelContractError
 from app.features import extract, song_timbre
 from app.features.budget import descriptor_spans
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
 from app.features.spectral import spectral_features
-from app.settings import Settings, default_model_path
+from app.model import check_card
+from app.settings import default_model_path
 from tests.audio_fixtures import clicks, noise, tone
 
 SR = SAMPLE_RATE
@@ -85,12 +87,9 @@ def test_the_tempo_of_the_whole_song_is_unchanged_by_its_span():
     assert spectral_features(y, DEFAULT_CONFIG, [(0, len(y))]).tempo_bpm == whole
 
 
-def test_the_budget_setting_reaches_the_analysis(monkeypatch):
-    monkeypatch.setenv("MUSIC_EMOTION_DESCRIPTOR_BUDGET_S", "30")
-    settings = Settings()
-    assert settings.descriptor_budget_s == 30.0
-    analyzer = Analyzer(
-        default_model_path(), descriptor_budget_s=settings.descriptor_budget_s, warm_up=False
-    )
-    assert analyzer.config == replace(DEFAULT_CONFIG, descriptor_budget_s=30.0)
-    assert Analyzer(default_model_path(), warm_up=False).config == DEFAULT_CONFIG
+def test_the_budget_is_part_of_the_feature_configuration_the_card_checks():
+    card = json.loads((default_model_path() / "card.json").read_text())
+    check_card(card, DEFAULT_CONFIG)
+    assert card["feature_config"]["descriptor_budget_s"] == DEFAULT_CONFIG.descriptor_budget_s
+    with pytest.raises(ModelContractError, match="trained on features"):
+        check_card(card, replace(DEFAULT_CONFIG, descriptor_budget_s=30.0))

@@ -14,19 +14,23 @@ import pytest
 from app.errors import ModelContractError
 from app.features.config import SAMPLE_RATE
 from app.features.musicnn import (
-    DEFAULT_MODEL,
     OUTPUT_NAMES,
     PATCH_SHAPE,
     MusicnnEmbedder,
     log_mel,
     musicnn_patches,
 )
+from app.model import EMBEDDER_FILE
+from app.settings import default_model_path
 from training.musicnn_convert import REFERENCE_RATE, reference_signal
+
+SHIPPED = default_model_path() / EMBEDDER_FILE
+"""The shipped model's musicnn network, the one copy of the converted graph."""
 
 
 @pytest.fixture(scope="module")
 def embedder() -> MusicnnEmbedder:
-    return MusicnnEmbedder()
+    return MusicnnEmbedder(SHIPPED)
 
 
 def test_patches_match_the_package_front_end(musicnn_reference):
@@ -59,7 +63,7 @@ def test_each_patch_is_embedded_on_its_own(musicnn_reference, embedder):
     """The package's extractor gave every later patch the first one's penultimate: not here."""
     patches = musicnn_reference["patches"]
     together = embedder(patches)
-    one_at_a_time = MusicnnEmbedder(max_batch=1)(patches)
+    one_at_a_time = MusicnnEmbedder(SHIPPED, max_batch=1)(patches)
     for name in OUTPUT_NAMES:
         assert together[name].shape == musicnn_reference[name].shape
         np.testing.assert_allclose(one_at_a_time[name], together[name], rtol=1e-5, atol=1e-5)
@@ -92,8 +96,8 @@ def test_audio_shorter_than_a_patch_is_repeated_to_fill_one():
 
 def test_a_card_for_another_front_end_is_refused(tmp_path):
     model = tmp_path / "musicnn"
-    shutil.copy(DEFAULT_MODEL.with_suffix(".onnx"), model.with_suffix(".onnx"))
-    card = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())
+    shutil.copy(SHIPPED.with_suffix(".onnx"), model.with_suffix(".onnx"))
+    card = json.loads(SHIPPED.with_suffix(".json").read_text())
     card["front_end"]["n_mels"] = 128
     model.with_suffix(".json").write_text(json.dumps(card))
     with pytest.raises(ModelContractError, match="front-end"):

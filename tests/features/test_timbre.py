@@ -24,9 +24,9 @@ def _analyse(path: Path) -> dict[str, float]:
     """What the service computes of one reference clip (run in a worker process)."""
     from app.analysis import decode_to_mono
     from app.features.zero_crossings import zero_crossings_per_s
-    from training.features import MAX_DURATION_S
+    from app.settings import Settings
 
-    audio = decode_to_mono(path, MAX_DURATION_S)
+    audio = decode_to_mono(path, Settings().max_duration_s)
     values = vars(timbre(audio.mono, SR, audio.mono_loudness_lufs)).copy()
     values["loudness_lufs"] = audio.loudness_lufs
     values["zcr_per_s"] = zero_crossings_per_s(audio.mono, SR)

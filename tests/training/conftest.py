@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
-from app.features import Features, Timbre
-from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
-from app.features.musicnn import PATCH_S
+from app.features.config import SAMPLE_RATE
+from tests.feature_fixtures import random_embeddings, random_features
+from training.data import Song, make_songs
 from training.datasets import Item
 from training.datasets.emotify import CATEGORIES
-from training.fit import Song, make_songs
+from training.network import INPUT_NAMES, EmotionNet
 
 SHARED_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
@@ -101,20 +102,14 @@ def write_fourq(root: Path, n_songs: int, seconds: float = 8.0) -> Path:
     return root
 
 
-def random_features(n_steps: int, seed: int) -> Features:
-    """Features of plausible scale without any audio (fast)."""
-    rng = np.random.default_rng(seed)
-    return Features(
-        duration_s=n_steps * DEFAULT_CONFIG.step_s,
-        tempo_bpm=float(rng.uniform(60, 180)),
-        loudness_lufs=float(rng.uniform(-30, -8)),
-        zero_crossings_per_s=float(rng.uniform(500, 5000)),
-        timbre=Timbre(*rng.uniform(0, 100, 7), 1.0),
-        spectral_centroid=rng.uniform(200, 5000, n_steps).astype(np.float32),
-        spectral_rolloff=rng.uniform(1000, 10000, n_steps).astype(np.float32),
-        mfcc=(rng.standard_normal((DEFAULT_CONFIG.n_mfcc, n_steps)) * 20).astype(np.float32),
-        chroma=rng.uniform(0, 1, (DEFAULT_CONFIG.n_chroma, n_steps)).astype(np.float32),
-    )
+def fitted(net: EmotionNet, inputs: dict) -> EmotionNet:
+    """``net`` with its standardisations set from raw window ``inputs`` (arrays or tensors
+    keyed by input name) as the training sets them: from the pooled vectors."""
+    with torch.no_grad():
+        pooled = net.pooling(*(torch.as_tensor(inputs[n]) for n in INPUT_NAMES)).numpy()
+    embedding = inputs.get("musicnn")
+    net.fit_standardization(pooled, None if embedding is None else np.asarray(embedding))
+    return net
 
 
 @pytest.fixture(scope="session")
@@ -167,12 +162,3 @@ def songs() -> list[Song]:
     ]
     features = [random_features(150 + 60 * (k % 6), seed=k) for k in range(28)]
     return make_songs(emotify + fourq, features, embeddings=random_embeddings(features))
-
-
-def random_embeddings(features: list[Features]) -> list[np.ndarray]:
-    """Per song, a random 200-value musicnn embedding of each of its 3-s patches."""
-    rng = np.random.default_rng(1)
-    return [
-        rng.uniform(0, 2, (max(1, int(f.duration_s // PATCH_S)), 200)).astype(np.float32)
-        for f in features
-    ]

@@ -9,7 +9,7 @@ from app.features.config import DEFAULT_CONFIG
 from app.model import MOODS, check_card
 from training.card import build_card, write_card
 from training.datasets import Item
-from training.fit import TrainConfig
+from training.train import TrainConfig
 
 
 def test_card_passes_the_contract_check(tmp_path):

@@ -28,9 +28,10 @@ from training.network import (
     example_inputs,
 )
 
+from .conftest import fitted
+
 VARIANTS = {
     "pooled": {},
-    "convolutions": {"channels": 2},
     "musicnn": {"n_embedding": EMBEDDING_SIZE},
 }
 
@@ -44,7 +45,7 @@ def inputs_for(net: EmotionNet, batch: int, seed: int = 0) -> dict[str, np.ndarr
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def exported(tmp_path_factory, request):
     net = EmotionNet(**VARIANTS[request.param])
-    net.fit_standardization(inputs_for(net, 32, seed=1))
+    fitted(net, inputs_for(net, 32, seed=1))
     # Nonzero biases so that every layer matters in the comparison.
     with torch.no_grad():
         for p in net.parameters():
@@ -96,8 +97,7 @@ def test_an_ensemble_exports_as_one_graph(tmp_path, n_embedding):
     for seed in range(2):
         torch.manual_seed(seed)
         net = EmotionNet(hidden=4, n_embedding=n_embedding)
-        net.fit_standardization(inputs_for(net, 16, seed=1))
-        members.append(net)
+        members.append(fitted(net, inputs_for(net, 16, seed=1)))
     ensemble = Ensemble(members).eval()
     export_onnx(ensemble, tmp_path / "model.onnx")
     inputs = inputs_for(members[0], 4, seed=7)

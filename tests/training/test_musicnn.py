@@ -1,18 +1,30 @@
 """The PyTorch musicnn, its converted weights and its ONNX export."""
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
 
-from app.features.musicnn import DEFAULT_MODEL, INPUT_NAME, OUTPUT_NAMES
-from training.musicnn import Musicnn, export_onnx, load_musicnn, same_pad
-from training.musicnn_convert import BATCH_NORMS, CONVOLUTIONS, DENSES, reference_signal
+from app.features.musicnn import INPUT_NAME, OUTPUT_NAMES, graph_sha256
+from training.musicnn import MSD_MUSICNN, Musicnn, export_onnx, load_musicnn, same_pad
+from training.musicnn_convert import (
+    BATCH_NORMS,
+    CONVOLUTIONS,
+    DENSES,
+    licence_path,
+    main,
+    reference_signal,
+)
+from training.musicnn_features import SHIPPED_MUSICNN
 
 
 @pytest.fixture(scope="module")
 def model() -> Musicnn:
-    return load_musicnn(DEFAULT_MODEL.with_suffix(".npz"))
+    return load_musicnn(MSD_MUSICNN.with_suffix(".npz"))
 
 
 def run(model: Musicnn, patches: np.ndarray) -> dict[str, np.ndarray]:
@@ -34,7 +46,7 @@ def test_the_shipped_graph_is_the_export_of_the_shipped_weights(model, musicnn_r
     export_onnx(model, tmp_path / "musicnn.onnx")
     patches = {INPUT_NAME: musicnn_reference["patches"].astype(np.float32)}
     fresh = ort.InferenceSession(str(tmp_path / "musicnn.onnx")).run(None, patches)
-    shipped = ort.InferenceSession(str(DEFAULT_MODEL.with_suffix(".onnx"))).run(None, patches)
+    shipped = ort.InferenceSession(str(SHIPPED_MUSICNN.with_suffix(".onnx"))).run(None, patches)
     torch_outputs = run(model, musicnn_reference["patches"])
     for name, new, old in zip(OUTPUT_NAMES, fresh, shipped, strict=True):
         np.testing.assert_allclose(new, old, rtol=1e-5, atol=1e-5)
@@ -54,7 +66,7 @@ def test_every_checkpoint_layer_has_a_place_in_the_module():
 
 
 def test_weights_that_do_not_fit_are_refused(tmp_path):
-    with np.load(DEFAULT_MODEL.with_suffix(".npz")) as data:
+    with np.load(MSD_MUSICNN.with_suffix(".npz")) as data:
         weights = {name: data[name] for name in data.files if name != "pool_bn.running_var"}
     np.savez(tmp_path / "partial.npz", **weights)
     with pytest.raises(ValueError, match=r"pool_bn\.running_var"):
@@ -71,3 +83,25 @@ def test_same_padding_keeps_the_length_as_tensorflow_does(kernel):
 def test_the_reference_signal_is_deterministic():
     np.testing.assert_array_equal(reference_signal(2.0, seed=3), reference_signal(2.0, seed=3))
     assert np.abs(reference_signal()).max() < 0.2
+
+
+def test_the_weights_carry_their_card_and_licence():
+    card = json.loads(MSD_MUSICNN.with_suffix(".json").read_text())
+    shipped = json.loads(SHIPPED_MUSICNN.with_suffix(".json").read_text())
+    assert card["name"] == shipped["name"] == "MSD_musicnn"
+    assert card["front_end"] == shipped["front_end"] and card["tags"] == shipped["tags"]
+    assert licence_path(MSD_MUSICNN).read_text() == licence_path(SHIPPED_MUSICNN).read_text()
+    assert "ISC" in card["licence"] and licence_path(MSD_MUSICNN).name in card["licence"]
+
+
+def test_the_onnx_command_exports_the_weights_and_records_their_parity(tmp_path):
+    network = tmp_path / "msd_musicnn"
+    for suffix in (".npz", ".json"):
+        shutil.copyfile(MSD_MUSICNN.with_suffix(suffix), network.with_suffix(suffix))
+    reference = Path(__file__).parents[1] / "features" / "musicnn_reference.npz"
+    main(["onnx", str(network), "--reference", str(reference)])
+    assert graph_sha256(network) == graph_sha256(SHIPPED_MUSICNN)  # the export is the shipped graph
+    recorded = json.loads(network.with_suffix(".json").read_text())["parity"]
+    with np.load(reference) as data:
+        parity = recorded[str(data["description"])]
+    assert parity["patches"] == 3 and max(parity["max_abs_diff"].values()) < 1e-3

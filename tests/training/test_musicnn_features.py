@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from app.audio import decode
+from app.analysis import decode_to_mono
 from app.features.config import SAMPLE_RATE
 from app.features.musicnn import MusicnnEmbedder
 from training.musicnn_convert import REFERENCE_RATE, reference_signal
-from training.musicnn_features import cache_key, clip_statistics, embed_all
+from training.musicnn_features import SHIPPED_MUSICNN, cache_key, embed_all
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 def test_embeddings_are_the_network_outputs_of_each_patch(clips, tmp_path):
     embeddings = embed_all(clips, tmp_path / "cache", progress=False)
-    direct = MusicnnEmbedder().embed(decode(clips[0]).mono)
+    direct = MusicnnEmbedder(SHIPPED_MUSICNN).embed(decode_to_mono(clips[0], 600.0).mono)
     assert embeddings[0]["penultimate"].shape == (2, 200)
     for name, values in direct.items():
         np.testing.assert_allclose(embeddings[0][name], values, rtol=1e-6, atol=1e-6)
@@ -38,7 +38,7 @@ def test_a_second_run_reads_the_cache_and_a_changed_file_is_recomputed(clips, tm
     cache = tmp_path / "cache"
     first = embed_all(clips, cache, progress=False)
     files = sorted(cache.glob("*.npz"))
-    assert [f.name for f in files] == sorted(f"{cache_key(c)}.npz" for c in clips)
+    assert [f.name for f in files] == sorted(f"{cache_key(c, SHIPPED_MUSICNN)}.npz" for c in clips)
     stamp = files[0].stat().st_mtime_ns
     again = embed_all(clips, cache, progress=False)
     assert files[0].stat().st_mtime_ns == stamp
@@ -51,13 +51,3 @@ def test_a_second_run_reads_the_cache_and_a_changed_file_is_recomputed(clips, tm
     sf.write(changed, reference_signal(4.0, seed=6), SAMPLE_RATE)  # same size
     after = embed_all([changed], cache, progress=False)[0]
     assert not np.allclose(before["penultimate"], after["penultimate"])
-
-
-def test_clip_statistics_are_the_mean_and_spread_over_patches():
-    embeddings = [
-        {"penultimate": np.array([[1.0, 2.0], [3.0, 6.0]])},
-        {"penultimate": np.array([[0.0, 1.0]])},
-    ]
-    np.testing.assert_allclose(
-        clip_statistics(embeddings), [[2.0, 4.0, 1.0, 2.0], [0.0, 1.0, 0.0, 0.0]]
-    )

@@ -9,13 +9,11 @@ from app.features.config import DEFAULT_CONFIG
 from app.features.windows import SCALAR_NAMES, windows
 from training.network import INPUT_NAMES, KK_MAJOR, EmotionNet, Pooling, example_inputs
 
-from .conftest import random_features
+from .conftest import fitted, random_features
 
 
 def fitted_net(seed: int = 0) -> EmotionNet:
-    net = EmotionNet()
-    net.fit_standardization({k: v.numpy() for k, v in example_inputs(16, seed).items()})
-    return net.eval()
+    return fitted(EmotionNet(), example_inputs(16, seed)).eval()
 
 
 def test_outputs_are_one_value_per_window_in_range():
@@ -30,8 +28,7 @@ def test_outputs_are_one_value_per_window_in_range():
 
 
 def test_a_tag_head_gives_one_logit_per_tag():
-    net = EmotionNet(n_tags=5)
-    net.fit_standardization({k: v.numpy() for k, v in example_inputs(16).items()})
+    net = fitted(EmotionNet(n_tags=5), example_inputs(16))
     heads = net.head(net.pooling(*example_inputs(3).values()))
     assert heads.tags.shape == (3, 5) and heads.gems.shape == (3, 9)
 
@@ -45,10 +42,9 @@ def test_input_shapes_follow_the_feature_config():
 
 
 def test_standardisation_is_stored_in_the_state_dict():
-    net = EmotionNet()
-    inputs = {k: v.numpy() for k, v in example_inputs(40).items()}
-    net.fit_standardization(inputs)
-    pooled = net.pool(inputs)
+    inputs = example_inputs(40)
+    net = fitted(EmotionNet(), inputs)
+    pooled = net.pooling(*(inputs[n] for n in INPUT_NAMES)).numpy()
     state = net.state_dict()
     assert np.allclose(state["standardize.mean"].numpy().ravel(), pooled.mean(axis=0), rtol=1e-4)
     assert np.allclose(state["standardize.std"].numpy().ravel(), pooled.std(axis=0), rtol=1e-3)
@@ -77,9 +73,7 @@ def test_pooling_names_every_column_and_finds_the_mode():
 def test_constant_and_infinite_inputs_stay_finite():
     inputs = {k: v.numpy() for k, v in example_inputs(8).items()}
     inputs["scalars"][:, -1] = 1.0  # reverb constant over the training data
-    net = EmotionNet()
-    net.fit_standardization(inputs)
-    net.eval()
+    net = fitted(EmotionNet(), inputs).eval()
     scalars = torch.from_numpy(inputs["scalars"]).clone()
     scalars[0, SCALAR_NAMES.index("loudness_lufs")] = -np.inf
     raw = {k: torch.from_numpy(v) for k, v in inputs.items()} | {"scalars": scalars}
@@ -95,36 +89,21 @@ def test_a_window_does_not_depend_on_the_rest_of_the_batch():
     assert torch.allclose(together[1:2], alone, atol=1e-5)
 
 
-def test_convolutional_branches_read_the_images_and_are_key_invariant():
-    inputs = {k: v.numpy() for k, v in example_inputs(8, seed=3).items()}
-    net = EmotionNet(channels=4)
-    net.fit_standardization(inputs)
-    assert np.allclose(
-        net.standardize_mfcc.mean.numpy().ravel(), inputs["mfcc"].mean(axis=(0, 2)), rtol=1e-4
-    )
-    with torch.no_grad():
-        for branch in (net.valence, net.arousal):
-            branch.conv_gain.fill_(1.0)  # trained gains are nonzero; 0 would hide the images
-    net.eval()
-    raw = {k: torch.from_numpy(v) for k, v in inputs.items()}
-    valence, *_ = net(*(raw[n] for n in INPUT_NAMES))
-    # The images reach the outputs beyond their pooled statistics...
-    shuffled = raw["mfcc"][..., torch.randperm(raw["mfcc"].shape[-1])]
-    pooled = net.pooling(*(raw[n] for n in INPUT_NAMES))
-    moved = net.head(pooled, shuffled, raw["chroma"])[0]
-    assert not torch.allclose(moved, valence, atol=1e-4)
-    # ... and the chroma templates match every transposition: a key change is invisible.
-    conv = net.valence.convs[1]
-    chroma = raw["chroma"]
-    assert torch.allclose(conv(chroma), conv(torch.roll(chroma, 5, dims=1)), atol=1e-6)
-
-
-def test_convolutional_branches_need_the_training_images():
-    net = EmotionNet(channels=2)
-    pooled = net.pool({k: v.numpy() for k, v in example_inputs(4).items()})
-    try:
-        net.fit_standardization(pooled)
-    except ValueError as error:
-        assert "MFCC images" in str(error)
-    else:
-        raise AssertionError("fitting without the images should fail")
+def test_pooling_names_label_their_own_columns_at_any_size():
+    pooling = Pooling(n_mfcc=13, n_scalars=3, n_steps=100)
+    x = example_inputs(2, seed=4)
+    x = {
+        "mfcc": x["mfcc"][:, :13, :100],
+        "chroma": x["chroma"][..., :100],
+        "spectral": x["spectral"][..., :100],
+        "scalars": x["scalars"][:, :3],
+    }
+    pooled = pooling(*(x[n] for n in INPUT_NAMES))
+    assert pooled.shape == (2, pooling.n_features) == (2, len(pooling.names))
+    col = dict(zip(pooling.names, pooled.T, strict=True))
+    assert torch.allclose(col["mfcc12_mean"], x["mfcc"][:, 12].mean(dim=1))
+    assert torch.equal(col["mfcc4_p90"], x["mfcc"][:, 4].sort(dim=1).values[:, 89])
+    log_rolloff = torch.log(x["spectral"][:, 1] + 1)
+    assert torch.allclose(col["log_rolloff_mean"], log_rolloff.mean(dim=1))
+    assert torch.allclose(col["chroma11_mean"], x["chroma"][:, 11].mean(dim=1))
+    assert torch.equal(col["scalar2"], x["scalars"][:, 2])

@@ -6,14 +6,15 @@ from dataclasses import replace
 
 import pytest
 
-from training.fit import TrainConfig
 from training.selection import (
     candidate_configs,
     nested_cross_validate,
     over_repeats,
     select,
+    selection_figures,
     selection_score,
 )
+from training.train import TrainConfig
 
 TINY = TrainConfig(epochs=1, batch_size=16, hidden=4, ensemble=2)
 
@@ -23,7 +24,7 @@ def summary_of(**figures: float) -> dict:
     result: dict = {}
     for key, value in figures.items():
         dataset, metric = key.split("_", 1)
-        dataset = {"emotify": "emotify", "fourq": "4q"}[dataset]
+        dataset = {"fourq": "4q"}.get(dataset, dataset)
         result.setdefault(dataset, {"network": {}})["network"][metric] = {
             "mean": value,
             "std": 0.0,
@@ -53,8 +54,16 @@ def test_the_selection_score_averages_the_headline_figures():
     assert selection_score(emotify_only) == pytest.approx(0.6)
     with pytest.raises(ValueError):
         selection_score({})
+    csv_only = summary_of(csv_valence_r=0.4, csv_arousal_r=0.8, csv_valence_rmse=0.1)
+    assert selection_score(csv_only) == pytest.approx(0.6)
+    assert selection_figures(["4q"]) == [
+        ("4q", "valence_auc"),
+        ("4q", "arousal_auc"),
+        ("4q", "quadrant_accuracy"),
+    ]
 
 
+@pytest.mark.slow
 def test_select_cross_validates_each_candidate_and_keeps_the_best(songs):
     candidates = candidate_configs(["base", "tags"], TINY)
     choice = select(songs, candidates, 2, seed=0)
@@ -67,6 +76,7 @@ def test_select_cross_validates_each_candidate_and_keeps_the_best(songs):
     assert (alone.name, alone.scores) == ("base", {})
 
 
+@pytest.mark.slow
 def test_nested_cross_validation_chooses_inside_each_outer_fold(songs):
     candidates = candidate_configs(["base", "confidence"], TINY)
     epochs = []

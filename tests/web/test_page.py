@@ -22,6 +22,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+pytestmark = pytest.mark.slow  # drives Chromium against a real server
+
 
 @pytest.fixture(scope="module")
 def song_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -288,8 +290,9 @@ def test_a_busy_service_is_retried_then_explained(browser, web_server, song_mp3)
         before = refusals(web_server)
         upload(browser, song_mp3)
         error = wait_for(browser, "#error")
-        # The first answer and three retries, each after its Retry-After.
-        assert refusals(web_server) - before == 4
+        # The first answer and three retries, each after its Retry-After (others may
+        # probe the saturated service meanwhile: at least these four).
+        assert refusals(web_server) - before >= 4
     assert error.text.startswith("The service is still busy after 3 retries")
     screenshot(browser, "busy", width=1280, scheme="light")
 

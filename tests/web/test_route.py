@@ -57,6 +57,7 @@ def test_the_policy_forbids_inline_and_remote_scripts() -> None:
     assert "unsafe" not in CONTENT_SECURITY_POLICY
 
 
+@pytest.mark.slow  # starts the service
 def test_the_page_and_its_files_are_served_with_the_policy(web_server: str, page) -> None:
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
@@ -72,6 +73,7 @@ def test_the_page_and_its_files_are_served_with_the_policy(web_server: str, page
     assert script.headers["content-type"] == "text/javascript; charset=utf-8"
 
 
+@pytest.mark.slow  # starts the service
 @pytest.mark.parametrize("name", ["nothing.js", "__init__.py", "..%2Fapi%2Fmain.py", "%2E%2E"])
 def test_only_the_page_files_are_served(web_server: str, name: str) -> None:
     answer = httpx.get(f"{web_server}/web/{name}", timeout=60)
@@ -79,6 +81,7 @@ def test_only_the_page_files_are_served(web_server: str, name: str) -> None:
     assert answer.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.slow  # starts the service
 def test_the_html_holds_no_inline_script_and_loads_nothing_remote(page) -> None:
     markup = Markup()
     markup.feed(page.text)
@@ -97,6 +100,7 @@ def test_the_scripts_never_parse_text_as_html() -> None:
             assert not re.search(r"\beval\(|new Function\(", source), name
 
 
+@pytest.mark.slow  # starts the service
 def test_the_api_documents_no_page_route(web_server: str) -> None:
     paths = httpx.get(f"{web_server}/openapi.json", timeout=60).json()["paths"]
     assert "/" not in paths

@@ -1,8 +1,9 @@
 """One loader module per labelled dataset, each returning :class:`Item` records.
 
 A dataset module (``training.datasets.<name>``, named like its folder under the shared
-datasets root) defines ``load(root) -> list[Item]`` reading that folder, a ``CITATION``
-and a ``TARGETS`` text saying how the targets were derived (both go into the model card).
+datasets root) defines ``load(root) -> list[Item]`` reading that folder, a ``CITATION``,
+a ``TARGETS`` text saying how the targets were derived and, where known, the ``TERMS``
+its publishers give (all go into the model card).
 """
 
 from __future__ import annotations

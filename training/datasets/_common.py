@@ -55,6 +55,20 @@ def to_unit(value: str | float, scale: tuple[float, float], where: str) -> float
     return 2.0 * (x - lo) / (hi - lo) - 1.0
 
 
+def listed_audio(root: Path, name: str, what: str) -> Path:
+    """``<root>/audio/<name>.mp3``, the clip of a published set's listed item ``what``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing: these sets ship every clip they list.
+    """
+    path = root / "audio" / f"{name}.mp3"
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} is listed but has no audio at {path}")
+    return path
+
+
 def with_audio(items: Sequence[Item], dataset: str, folder: Path, summary: str = "") -> list[Item]:
     """The items whose audio file exists; warns how many were skipped.
 

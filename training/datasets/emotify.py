@@ -16,6 +16,7 @@ import numpy as np
 
 from app.model import MOODS
 from training.datasets import Item
+from training.datasets._common import listed_audio
 
 WARRINER_NORMS: dict[str, tuple[float, float]] = {
     "amazement": (7.29, 6.30),
@@ -37,6 +38,8 @@ CITATION = (
     "Aljanaki, Wiering & Veltkamp, 'Studying emotion induced by music through a "
     "crowdsourcing game', Information Processing & Management 52 (2016). Music from Magnatune."
 )
+
+TERMS = "Published for research use (cite the paper); the music is Magnatune's."
 
 TARGETS = (
     "share_k = fraction of a track's listeners who ticked GEMS category k; valence, arousal = "
@@ -84,13 +87,10 @@ def load(root: Path) -> list[Item]:
         valence, arousal = valence_arousal(shares)
         if np.isnan(valence):
             continue
-        path = root / "audio" / f"{track}.mp3"
-        if not path.is_file():
-            raise FileNotFoundError(f"Emotify track {track} has annotations but no audio at {path}")
         items.append(
             Item(
                 key=f"emotify/{track}",
-                path=path,
+                path=listed_audio(root, str(track), f"Emotify track {track}"),
                 valence=valence,
                 arousal=arousal,
                 gems=tuple(float(s) for s in shares),

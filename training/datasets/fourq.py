@@ -13,10 +13,16 @@ import csv
 from pathlib import Path
 
 from training.datasets import Item
+from training.datasets._common import listed_audio
 
 CITATION = (
     "Panda, Malheiro & Paiva, 'Novel audio features for music emotion recognition', "
     "IEEE Transactions on Affective Computing (2018)."
+)
+
+TERMS = (
+    "A research dataset of AllMusic's 30-s excerpts: research use (cite the paper); the "
+    "audio belongs to its rights holders."
 )
 
 TARGETS = (
@@ -45,13 +51,10 @@ def load(root: Path) -> list[Item]:
             quadrant = row["Quadrant"].strip().upper()
             if quadrant not in ("Q1", "Q2", "Q3", "Q4"):
                 raise ValueError(f"4Q song {song} has quadrant {quadrant!r}")
-            path = root / "audio" / f"{song}.mp3"
-            if not path.is_file():
-                raise FileNotFoundError(f"4Q song {song} is listed but has no audio at {path}")
             items.append(
                 Item(
                     key=f"4q/{song}",
-                    path=path,
+                    path=listed_audio(root, song, f"4Q song {song}"),
                     quadrant=int(quadrant[1]),
                     artist=row.get("Artist", "").strip() or None,
                     genre=(row.get("GenresStr") or "").split(";")[0].strip() or None,

@@ -16,6 +16,8 @@ from training.datasets._common import read_rows, to_unit
 
 CITATION = "A user-supplied CSV of labelled clips; cite the source of its labels."
 
+TERMS = "The user's own clips and labels, under the user's terms."
+
 TARGETS = (
     "valence, arousal = the CSV's values mapped linearly from the declared scale [lo, hi] "
     "to [-1, 1] by 2 (x - lo) / (hi - lo) - 1."

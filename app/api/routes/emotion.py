@@ -8,21 +8,14 @@ from fastapi import APIRouter, File, Query, Request, Security, UploadFile
 
 from app.analysis import Emotion
 from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header
-from app.api.limits import file_too_large
 from app.api.problems import Problem, problem_responses
-from app.api.schemas import (
-    BATCH_EXAMPLE,
-    EMOTION_EXAMPLE,
-    BatchItem,
-    BatchResult,
-    EmotionResult,
-    ModelInfo,
-)
-from app.api.workers import AnalysisWorker
+from app.api.schemas import BATCH_EXAMPLE, EMOTION_EXAMPLE, BatchItem, BatchResult
 from app.errors import InputTooLargeError
 from app.model import EmotionModel
-from app.problems import ProblemError, problem_of
+from app.problems import ProblemError, file_too_large, problem_of
+from app.result import EmotionResult, ModelInfo
 from app.settings import Settings
+from app.worker import AnalysisWorker
 
 router = APIRouter(prefix="/v1/emotion", tags=["emotion"], dependencies=[Security(api_key_header)])
 
@@ -44,8 +37,9 @@ MoodsQuery = Annotated[
 ]
 
 
-def _analyse(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> Emotion:
-    """Send one upload to an analysis process (runs on a pool thread: it blocks)."""
+def analyse_upload(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> Emotion:
+    """Send one upload to an analysis process (runs on a pool thread: it blocks); its
+    emotion, or what the analysis raised."""
     if upload.size is not None and upload.size > settings.max_upload_bytes:
         raise InputTooLargeError(file_too_large(settings.max_upload_bytes))
     upload.file.seek(0)
@@ -55,8 +49,9 @@ def _analyse(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> 
 def _result(
     emotion: Emotion, model: EmotionModel, features: bool, timeline: bool, moods: bool
 ) -> EmotionResult:
-    info = ModelInfo(name=model.name, version=model.version)
-    return EmotionResult.of(emotion, info, features=features, timeline=timeline, moods=moods)
+    return EmotionResult.of(
+        emotion, ModelInfo.of(model), features=features, timeline=timeline, moods=moods
+    )
 
 
 @router.post(
@@ -81,7 +76,7 @@ async def predict_emotion(
 
     Example: `curl -F file=@song.mp3 'http://127.0.0.1:8000/v1/emotion?features=true'`.
     """
-    emotion = await pool.run(lambda worker: _analyse(worker, file, settings))
+    emotion = await pool.run(lambda worker: analyse_upload(worker, file, settings))
     request.app.state.metrics.observe_stages(emotion.timings_s)
     return _result(emotion, model, features, timeline, moods)
 
@@ -120,7 +115,7 @@ async def predict_emotions(
         items = []
         for upload in files:
             try:
-                emotion = _analyse(worker, upload, settings)
+                emotion = analyse_upload(worker, upload, settings)
             except Exception as error:  # each file gets its own problem, 500 if unexpected
                 problem = Problem(**problem_of(error).as_dict())
                 items.append(BatchItem(filename=upload.filename, error=problem))

@@ -5,28 +5,9 @@ Port of the filter helpers in ``timbral_util`` of the AudioCommons ``timbral_mod
 """
 
 import numpy as np
-from scipy.signal import butter, lfilter, sosfilt, sosfreqz
+from scipy.signal import butter, sosfilt, sosfreqz
 
 from app.features.timbre.memo import PerSignal
-
-
-def highpass(audio: np.ndarray, crossover: float, fs: float, order: int = 2) -> np.ndarray:
-    """High-pass ``audio`` with a Butterworth filter whose -3 dB point is ``crossover`` Hz."""
-    b, a = butter(order, crossover / (0.5 * fs), "high")
-    return lfilter(b, a, audio)
-
-
-def lowpass(audio: np.ndarray, crossover: float, fs: float, order: int = 2) -> np.ndarray:
-    """Low-pass ``audio`` with a Butterworth filter whose -3 dB point is ``crossover`` Hz."""
-    b, a = butter(order, crossover / (0.5 * fs), "low")
-    return lfilter(b, a, audio)
-
-
-def bandpass(audio: np.ndarray, f0: float, noct: float, fs: float, order: int = 2) -> np.ndarray:
-    """Band-pass ``audio`` with a 1/``noct``-octave Butterworth filter centred on ``f0`` Hz."""
-    fd = 2.0 ** (1.0 / (noct * 2))
-    b, a = butter(order, [f0 / fd / (0.5 * fs), f0 * fd / (0.5 * fs)], btype="band")
-    return lfilter(b, a, audio)
 
 
 def cascade(

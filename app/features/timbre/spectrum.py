@@ -224,15 +224,6 @@ def _softmask(x: np.ndarray, x_ref: np.ndarray) -> np.ndarray:
     return mask
 
 
-def median_filter(x: np.ndarray, size: int) -> np.ndarray:
-    """Running median of odd ``size`` along the last axis of 2-D ``x``, 'reflect' boundaries.
-
-    Equal to ``scipy.ndimage.median_filter(x, size=(1, size), mode='reflect')``; see
-    :func:`median_filter_columns`.
-    """
-    return median_filter_columns(np.asarray(x).T, size).T
-
-
 def median_filter_columns(
     x: np.ndarray, size: int, first: int = 0, last: int | None = None
 ) -> np.ndarray:

@@ -39,10 +39,8 @@ class AnalysisWorker:
     Not thread-safe: the pool hands each worker to one caller at a time.
     """
 
-    def __init__(
-        self, model_path: Path, max_duration_s: float, descriptor_budget_s: float | None = None
-    ) -> None:
-        self._args = (str(model_path), max_duration_s, descriptor_budget_s)
+    def __init__(self, model_path: Path, max_duration_s: float) -> None:
+        self._args = (str(model_path), max_duration_s)
         # One analysis per core: thread pools inside an analysis process fight the other
         # processes' for the cores (six times slower per file on two busy cores). The
         # spawned child inherits the environment; this process has its pools already.
@@ -136,9 +134,7 @@ class AnalysisWorker:
         self._start()
 
 
-def _serve(
-    conn: Connection, model_path: str, max_duration_s: float, descriptor_budget_s: float | None
-) -> None:
+def _serve(conn: Connection, model_path: str, max_duration_s: float) -> None:
     """The child's loop: load and warm up, say so, then analyse each upload sent."""
     # Ctrl-C reaches the whole process group; the parent stops its children itself,
     # once the analyses in flight are answered.
@@ -146,12 +142,7 @@ def _serve(
     from app.analysis import Analyzer
 
     started = time.perf_counter()
-    analyzer = Analyzer(
-        Path(model_path),
-        max_duration_s=max_duration_s,
-        descriptor_budget_s=descriptor_budget_s,
-        warm_up=False,
-    )
+    analyzer = Analyzer(Path(model_path), max_duration_s=max_duration_s, warm_up=False)
     loaded = time.perf_counter()
     compiled = _warm_up(analyzer)
     start_up = {"model_s": loaded - started, "warm_up_s": time.perf_counter() - loaded}
