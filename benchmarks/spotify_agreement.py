@@ -74,7 +74,8 @@ from training.audio_features import (  # noqa: E402
     REFERENCE_QUANTILES,
     SPOTIFY_TABLE,
     Song,
-    load_corpus,
+    add_corpus_arguments,
+    corpus_of,
     out_of_fold_fields,
     read_reference_quantiles,
 )
@@ -144,12 +145,13 @@ def over_seeds(
 
 
 def field_cells(predictions: list[np.ndarray], truth: np.ndarray) -> str:
-    """'r ± spread, rho, MAE' over seeds."""
+    """'r ± spread, rho, MAE' over seeds (r and rho n/a for a constant)."""
     known = ~np.isnan(truth)
-    rs = [correlation(p[known], truth[known]) for p in predictions]
-    r = np.array([x[0] for x in rs])
-    rho = np.array([x[1] for x in rs])
+    rs = np.array([correlation(p[known], truth[known]) for p in predictions])
     mae = np.mean([np.abs(p[known] - truth[known]).mean() for p in predictions])
+    if np.isnan(rs).any():
+        return f"{'n/a (constant)':>21s} {mae:8.3f}"
+    r, rho = rs[:, 0], rs[:, 1]
     return f"{np.mean(r):6.3f} ±{np.std(r):.3f} {np.mean(rho):7.3f} {mae:8.3f}"
 
 
@@ -157,8 +159,15 @@ def single_cells(prediction: np.ndarray, truth: np.ndarray, mae: bool = True) ->
     """'r, rho, MAE' of one prediction."""
     known = ~np.isnan(truth)
     r, rho = correlation(prediction[known], truth[known])
-    error = np.abs(prediction[known] - truth[known]).mean() if mae else np.nan
-    return f"{r:6.3f}        {rho:7.3f} {error:8.3f}"
+    error = f"{np.abs(prediction[known] - truth[known]).mean():8.3f}" if mae else f"{'n/a':>8s}"
+    return f"{r:6.3f}        {rho:7.3f} {error}"
+
+
+def changes(options: dict, field: str) -> bool:
+    """Whether the variant ``options`` of :func:`over_seeds` changes how ``field`` is made."""
+    if "field_inputs" in options:
+        return tuple(options["field_inputs"].get(field, ())) not in ((), FIELD_INPUTS.get(field))
+    return bool(FIELD_INPUTS.get(field))
 
 
 def without(names: Callable[[str], bool]) -> dict[str, tuple[str, ...]]:
@@ -182,6 +191,9 @@ def print_fields(matched, corpus, reference, essentia, seeds) -> dict[str, list[
         "without musicnn's tags": {"field_inputs": tags},
         "without the signal evidence": {"field_inputs": signal},
     }
+    level = {"loudness": ("mono_loudness_lufs", "peak_to_loudness_db")}
+    variants["loudness and peak-to-loudness, quantile map"] = {"field_inputs": level}
+    variants["loudness and peak-to-loudness, ridge"] = {"field_inputs": level, "linear": True}
     ablations = {
         label: over_seeds(matched, corpus, reference, seeds, **options)
         for label, options in variants.items()
@@ -192,13 +204,15 @@ def print_fields(matched, corpus, reference, essentia, seeds) -> dict[str, list[
         print(f"{name}:")
         print(f"  {'ours (out of fold)':44s} {field_cells(ours[name], truth[name])}")
         for label, predictions in ablations.items():
-            print(f"  {label:44s} {field_cells(predictions[name], truth[name])}")
+            if changes(variants[label], name):
+                print(f"  {label:44s} {field_cells(predictions[name], truth[name])}")
         mean_error = np.nanmean(np.abs(np.mean(reference[name]) - truth[name]))
         print(f"  {'baseline: the reference mean':44s} {'n/a':>21s} {mean_error:8.3f}")
         if name in ("valence", "energy"):
             axis = "valence" if name == "valence" else "arousal"
             guess = (model_outputs[axis] + 1) / 2
-            print(f"  {f'baseline: ({axis} + 1) / 2':44s} {single_cells(guess, truth[name])}")
+            label = f"baseline: (out-of-fold {axis} + 1) / 2"
+            print(f"  {label:44s} {single_cells(guess, truth[name])}")
         if essentia and name in ("danceability", "loudness"):
             key = "danceability" if name == "danceability" else "loudness_integrated"
             peer = np.array([essentia[s][key] for s in songs])
@@ -292,42 +306,16 @@ def print_meter(matched, ours) -> None:
     print(f"  {'baseline: always 4':52s} {np.mean(reference[known] == 4):6.3f}")
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse the command line."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the agreement table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "datasets")
-    parser.add_argument("--model", type=Path, default=REPO / "model_store" / "music-emotion-0.3.0")
-    parser.add_argument("--cache", type=Path, default=Path(".cache/features"))
-    parser.add_argument("--musicnn-cache", type=Path, default=Path(".cache/musicnn"))
-    parser.add_argument("--evidence-cache", type=Path, default=Path(".cache/evidence"))
-    parser.add_argument(
-        "--emotion-cache",
-        type=Path,
-        default=None,
-        help="out-of-fold valence and arousal (default .cache/out_of_fold/<model>.npz)",
-    )
+    add_corpus_arguments(parser)
     parser.add_argument(
         "--essentia", type=Path, default=REPO / "benchmarks" / "essentia_fourq.json"
     )
     parser.add_argument("--seeds", type=int, default=5, help="CV split seeds averaged")
     args = parser.parse_args(argv)
-    if args.emotion_cache is None:
-        args.emotion_cache = Path(".cache/out_of_fold") / f"{args.model.resolve().name}.npz"
-    return args
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print the agreement table."""
-    args = parse_args(argv)
-    matched, corpus, _ = load_corpus(
-        args.data,
-        args.model,
-        feature_cache=args.cache,
-        musicnn_cache=args.musicnn_cache,
-        evidence_cache=args.evidence_cache,
-        emotion_cache=args.emotion_cache,
-        progress=False,
-    )
+    matched, corpus, _ = corpus_of(args, progress=False)
     reference = read_reference_quantiles(args.data / REFERENCE_QUANTILES)
     essentia = json.loads(args.essentia.read_text())["songs"] if args.essentia.is_file() else {}
     print(f"{len(matched)} songs of {SPOTIFY_TABLE}, {len(corpus)} corpus clips")

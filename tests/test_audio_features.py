@@ -111,8 +111,8 @@ def test_speech_is_speechier_and_less_instrumental_than_music(features_of):
     speech = spoken(SPEECH)
     if speech is None:
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-    spoken_word = features_of("speech.opus", speech[0], speech[1])
-    music = features_of("music.opus", progression(C_MAJOR, 1.5, 4, 48000), 48000)
+    spoken_word = features_of("speech.mp3", speech[0], speech[1])
+    music = features_of("music.mp3", progression(C_MAJOR, 1.5, 4), 44100)
     assert_spotify_object(spoken_word)
     assert spoken_word.speechiness > music.speechiness
     assert spoken_word.instrumentalness < music.instrumentalness

@@ -26,8 +26,9 @@ CORE = (
     "app.dataset",
 )
 """Decoding, features, model, the analysis path, Spotify's audio features of an analysis,
-the process that runs analyses, the result's shape and rounding, the settings and the error vocabulary; the catalogue's
-column names and where its dataset lives (the job writes it, the queries read it)."""
+the process that runs analyses, the result's shape and rounding, the settings and the
+error vocabulary; the catalogue's column names and where its dataset lives (the job
+writes it, the queries read it)."""
 
 ABOVE_THE_CORE = ("app.api", "app.catalogue", "app.search", "app.cli", "training")
 

@@ -13,6 +13,7 @@ from training.audio_features import (
     FIELD_INPUTS,
     FIXED_WEIGHTS,
     REFERENCE_QUANTILES,
+    SHIFTED,
     SPOTIFY_TABLE,
     Song,
     calibration_json,
@@ -47,6 +48,7 @@ def synthetic_songs(n: int, seed: int, matched: bool) -> list[Song]:
                 if inputs
             }
             spotify |= {"mode": float(values["mode_margin"] > 0), "time_signature": 4.0}
+            spotify["loudness"] = values["mono_loudness_lufs"] + 7.0 + 0.1 * rng.standard_normal()
             spotify |= {field: float(rng.random()) for field in FIELD_INPUTS if field not in FITTED}
         songs.append(
             Song(f"s/{seed}-{k}", Path(f"{k}.mp3"), f"artist{k % (n // 2)}", None, values, spotify)
@@ -94,6 +96,14 @@ def test_fixed_fields_follow_spotify_s_shares(reference):
     meters = {round(maps["time_signature"](s.values)) for s in corpus}
     assert meters == {3, 4}  # 5/4 and the table's 0 are out of reach
     assert set(FIXED_WEIGHTS) <= maps.keys()
+
+
+def test_loudness_stays_in_db_shifted_to_spotify_s_level(reference):
+    matched = synthetic_songs(60, 15, True)
+    maps = fit_calibration(matched, synthetic_songs(50, 16, False), reference)
+    assert SHIFTED == {"loudness": "mono_loudness_lufs"}
+    for lufs in (-30.0, -12.0, -5.0):
+        assert maps["loudness"]({"mono_loudness_lufs": lufs}) == pytest.approx(lufs + 7.0, abs=0.05)
 
 
 def test_a_field_without_inputs_is_spotify_s_median(reference):
