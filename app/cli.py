@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import errno
 import json
+import socket
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -34,6 +36,12 @@ exit status:
   1  some file could not be analysed (its line says why; the others were analysed)
   2  the command was misused, or the model could not be loaded"""
 
+SERVE_EXIT_STATUSES = """\
+exit status:
+  0  the service was stopped (Ctrl-C, SIGTERM) after answering the requests in flight
+  2  the command was misused, the model could not be loaded, or the port is in use
+     (another process listens on it: choose another with --port)"""
+
 MODEL_HELP = (
     "folder holding model.onnx and card.json (default: the MUSIC_EMOTION_MODEL_PATH "
     "setting, else the model installed with the package)"
@@ -51,10 +59,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the HTTP service")
-    serve.add_argument("--host", default=settings.host)
-    serve.add_argument("--port", type=int, default=settings.port)
-    serve.add_argument("--workers", type=int, default=settings.workers)
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP service",
+        description="Run the HTTP service: the API, its documentation at /docs and the page "
+        "at /.\nEach option's default is its setting's (an environment variable or .env file).",
+        epilog=SERVE_EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument(
+        "--host",
+        default=settings.host,
+        help="the address to listen on; 0.0.0.0 for every interface "
+        "(default: %(default)s, the setting MUSIC_EMOTION_HOST)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=settings.port,
+        help="the TCP port to listen on (default: %(default)s, the setting MUSIC_EMOTION_PORT)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=settings.workers,
+        metavar="N",
+        help="HTTP server processes, each with MUSIC_EMOTION_ANALYSIS_PROCESSES analysis "
+        "processes (default: %(default)s, the setting MUSIC_EMOTION_WORKERS)",
+    )
 
     for name, text in (
         ("predict", "print the valence, arousal and quadrant of each audio file"),
@@ -88,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args, settings)
     if args.command == "catalogue":
         status = catalogue.run(args)
-        if status == 0:
+        if status in (0, 1):  # the job ran to its end (1: some files are problem rows)
             search.refresh_index(args.out)
         return status
     if args.command in search.COMMANDS:
@@ -111,9 +143,37 @@ def _model_problem(path: Path) -> str | None:
     return None
 
 
+def _listen_problem(host: str, port: int) -> str | None:
+    """Why the service cannot listen on ``host:port``, in one line naming the settings;
+    None if it can (a probe: another process may still take the port before uvicorn)."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return (
+                f"port {port} is in use on {host}: another process listens on it; choose "
+                "another with --port or the setting MUSIC_EMOTION_PORT"
+            )
+        return (
+            f"cannot listen on {host} port {port}: {error.strerror or error}; check --host and "
+            "--port (the settings MUSIC_EMOTION_HOST and MUSIC_EMOTION_PORT)"
+        )
+    return None
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
+
+    problem = _listen_problem(args.host, args.port)
+    if problem is not None:
+        print(f"music-emotion: {problem}", file=sys.stderr)
+        return 2
 
     # The service's own start-up steps and their timings, beside uvicorn's.
     log_config = copy.deepcopy(LOGGING_CONFIG)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from app.calibration import Calibration
 from app.errors import ModelContractError
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
 from app.features.musicnn import MusicnnEmbedder, graph_sha256
@@ -89,6 +90,8 @@ class EmotionModel:
         self.has_moods = any(o["name"] == MOODS_OUTPUT for o in self.card["outputs"])
         self._outputs = [*OUTPUTS, MOODS_OUTPUT] if self.has_moods else list(OUTPUTS)
         self._inputs = [i.name for i in self.session.get_inputs()]
+        self.calibration = Calibration.of_card(self.card)
+        """The calibrated probabilities of signs and quadrant, or None (older models)."""
         self.embedder: MusicnnEmbedder | None = None
         """The musicnn network whose embedding the graph reads, or None."""
         if EMBEDDING_INPUT in self._inputs:

@@ -135,7 +135,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "(the setting MUSIC_EMOTION_MAX_UPLOAD_BYTES); it was refused before being read.",
             "Send a shorter or more compressed file: only the first minutes are analysed anyway "
             "(MUSIC_EMOTION_MAX_DURATION_S).",
-            "the file exceeds the limit of 50000000 bytes",
+            "the file exceeds the limit of 50000000 bytes (50 MB), which the setting "
+            "MUSIC_EMOTION_MAX_UPLOAD_BYTES raises",
         ),
         ProblemType(
             "batch-too-large",
@@ -144,7 +145,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "The files of a batch add up to more than the service's limit for one batch "
             "(the setting MUSIC_EMOTION_MAX_BATCH_BYTES); it was refused before being read.",
             "Split the files over several batch requests.",
-            "the batch exceeds the limit of 100000000 bytes",
+            "the batch exceeds the limit of 100000000 bytes (100 MB) for all its files, which "
+            "the setting MUSIC_EMOTION_MAX_BATCH_BYTES raises",
         ),
         ProblemType(
             "too-many-files",
@@ -172,7 +174,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "The request lacks a required part or has a malformed parameter.",
             "Compare the request with the examples at /docs: the file goes in the multipart "
             "field 'file' (or 'files' for a batch).",
-            "body.file: Field required",
+            "the body is audio/mpeg, not multipart/form-data; send the audio as a "
+            "multipart/form-data field named 'file' (curl -F file=@song.mp3)",
         ),
         ProblemType(
             "missing-column",
@@ -244,10 +247,13 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "not-ready",
             503,
             "Not ready",
-            "The service is still loading its model and warming up its analysis processes.",
+            "The service is still starting its analysis processes: loading the model and "
+            "warming up, a few seconds, and on a first start compiling the feature kernels "
+            "first, longer. The detail says which, and about how long it takes.",
             "Retry after the seconds given in the Retry-After header; GET /v2/health/ready "
             "answers 200 once the service is ready.",
-            "the model is still loading",
+            "the service is starting: loading the model and warming up (a few seconds); "
+            "retry in a few seconds",
         ),
         ProblemType(
             "start-failed",
@@ -376,12 +382,24 @@ def problem_of(error: BaseException) -> ProblemDetail:
 
 def file_too_large(max_upload_bytes: int) -> str:
     """The detail of a file over the upload limit; the one wording of that limit."""
-    return f"the file exceeds the limit of {max_upload_bytes} bytes"
+    return (
+        f"the file exceeds the limit of {_bytes(max_upload_bytes)}, "
+        "which the setting MUSIC_EMOTION_MAX_UPLOAD_BYTES raises"
+    )
 
 
 def batch_too_large(max_batch_bytes: int) -> str:
     """The detail of a batch over its total limit; the one wording of that limit."""
-    return f"the batch exceeds the limit of {max_batch_bytes} bytes for all its files"
+    return (
+        f"the batch exceeds the limit of {_bytes(max_batch_bytes)} for all its files, "
+        "which the setting MUSIC_EMOTION_MAX_BATCH_BYTES raises"
+    )
+
+
+def _bytes(n: int) -> str:
+    """A size as its setting states it, and in (decimal) megabytes: ``50000000 bytes (50 MB)``."""
+    mb = n / 1_000_000
+    return f"{n} bytes ({mb:.3g} MB)" if mb < 100 else f"{n} bytes ({mb:.0f} MB)"
 
 
 def _file_error_detail(error: OSError) -> str:

@@ -32,6 +32,18 @@ START_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 10.0
 """Longest wait for an idle process to exit at shutdown before it is killed."""
 
+COMPILE_S = 40
+"""About how long a first start compiles the feature kernels (numba) on two idle cores;
+later starts load them from numba's on-disk cache in seconds."""
+
+COMPILE_NOTE_S = 10.0
+"""Seconds between the start-up's notes while it compiles."""
+
+LOADING = "loading the model and warming up (a few seconds)"
+COMPILING = (
+    f"compiling the feature kernels into numba's cache (first start only, about {COMPILE_S} s)"
+)
+
 
 class AnalysisWorker:
     """One analysis process, restarted whenever it dies or is killed.
@@ -50,6 +62,9 @@ class AnalysisWorker:
         self._start()
 
     def _start(self) -> None:
+        self.starting: str | None = LOADING
+        """What the process is doing while it starts (:data:`LOADING`, :data:`COMPILING`);
+        None once it is ready."""
         self._conn, child = self._context.Pipe()
         self.process = self._context.Process(
             target=_serve, args=(child, *self._args), name="music-emotion-analysis", daemon=True
@@ -59,14 +74,21 @@ class AnalysisWorker:
         self._ready = False
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Block until the process has loaded the model and warmed up."""
+        """Block until the process has loaded the model and warmed up; log its notes
+        meanwhile (a first start compiles for a while)."""
         if self._ready:
             return
-        if self._wait(timeout_s) != "reply":
-            self._restart()
-            raise WorkerCrashedError("the analysis process failed to start")
-        _, start_up = self._receive()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self._wait(max(0.0, deadline - time.monotonic())) != "reply":
+                self._restart()
+                raise WorkerCrashedError("the analysis process failed to start")
+            kind, start_up = self._receive()
+            if kind == "ready":
+                break
+            self._note_compiling(start_up)
         self._ready = True
+        self.starting = None
         logger.info(
             "analysis process %d ready: model loaded in %.1f s, warmed up in %.1f s (%s)",
             self.process.pid,
@@ -76,6 +98,18 @@ class AnalysisWorker:
             if start_up["compiled"]
             else "numba kernels loaded from its cache",
         )
+
+    def _note_compiling(self, progress: dict) -> None:
+        if self.starting != COMPILING:
+            self.starting = COMPILING
+            logger.info("analysis process %d: %s...", self.process.pid, COMPILING)
+        else:
+            logger.info(
+                "analysis process %d: still compiling, %.0f s so far (kernels compiled: %d)",
+                self.process.pid,
+                progress["elapsed_s"],
+                progress["compiled"],
+            )
 
     def analyse(self, data: bytes, timeout_s: float) -> Emotion:
         """The emotion of ``data``; raises what the analysis raised."""
@@ -144,7 +178,7 @@ def _serve(conn: Connection, model_path: str, max_duration_s: float) -> None:
     started = time.perf_counter()
     analyzer = Analyzer(Path(model_path), max_duration_s=max_duration_s, warm_up=False)
     loaded = time.perf_counter()
-    compiled = _warm_up(analyzer)
+    compiled = _warm_up(analyzer, conn)
     start_up = {"model_s": loaded - started, "warm_up_s": time.perf_counter() - loaded}
     conn.send(("ready", {**start_up, "compiled": compiled}))
     while True:
@@ -166,15 +200,47 @@ def _serve(conn: Connection, model_path: str, max_duration_s: float) -> None:
             return
 
 
-def _warm_up(analyzer: Analyzer) -> int:
-    """Warm ``analyzer`` up; returns how many of its functions numba had to compile (none
-    once they are in numba's on-disk cache, which later starts load in seconds)."""
+def _warm_up(analyzer: Analyzer, conn: Connection) -> int:
+    """Warm ``analyzer`` up, telling the parent when numba starts compiling and every
+    :data:`COMPILE_NOTE_S` while it does; returns how many of our functions it compiled
+    (none once they are in numba's on-disk cache, which later starts load in seconds)."""
     from numba.core import event
 
-    with event.install_recorder("numba:compile") as recorder:
+    class Notes(event.Listener):
+        def __init__(self) -> None:
+            self.compiled = 0
+            self.began: float | None = None
+            self.noted = 0.0
+
+        def on_start(self, e: event.Event) -> None:
+            if not _ours(e):
+                return
+            now = time.perf_counter()
+            if self.began is None or now - self.noted >= COMPILE_NOTE_S:
+                self.began = self.began or now
+                self.noted = now
+                conn.send(("compiling", {"compiled": self.compiled, "elapsed_s": now - self.began}))
+
+        def on_end(self, e: event.Event) -> None:
+            self.compiled += _ours(e)
+
+    notes = Notes()
+    with event.install_listener("numba:compile", notes):
         analyzer.warm_up()
-    return sum(
-        1
-        for _, e in recorder.buffer
-        if e.is_start and not e.data["dispatcher"].py_func.__module__.startswith("numba.")
-    )
+    return notes.compiled
+
+
+def _ours(e: object) -> bool:
+    """Whether a numba compile event is of one of our (or librosa's) functions, not one
+    of numba's own."""
+    return not e.data["dispatcher"].py_func.__module__.startswith("numba.")
+
+
+def numba_cache_is_compiled() -> bool:
+    """Whether ``NUMBA_CACHE_DIR`` is set and holds compiled kernels (their index files).
+
+    Until it does, start one analysis process alone first: processes compiling the same
+    cache at once have crashed a fresh install and left a cache that crashes later starts.
+    """
+    folder = os.environ.get("NUMBA_CACHE_DIR")
+    return folder is not None and any(Path(folder).rglob("*.nbi"))

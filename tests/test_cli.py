@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 
@@ -87,6 +89,38 @@ def test_help_is_plain_text_and_documents_options_and_exit_statuses():
         assert "``" not in result.stdout
         assert "exit status" in result.stdout and "  2  " in result.stdout
     assert "card.json" in run("predict", "--help").stdout  # --model says what it wants
+
+
+def _without_settings() -> dict[str, str]:
+    """This environment without MUSIC_EMOTION_ variables: the defaults apply."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("MUSIC_EMOTION_")}
+
+
+def test_serve_help_describes_each_option_with_its_default_and_setting():
+    shown = run("serve", "--help", env=_without_settings())
+    assert shown.returncode == 0
+    text = " ".join(shown.stdout.split("options:")[1].split())  # argparse wraps lines anywhere
+    for option in ("host", "port", "workers"):
+        default = Settings.model_fields[option].default
+        said = re.search(rf"--{option} \S+ (.+?)(?= --|\s*exit status)", text)
+        assert said, text
+        assert f"default: {default}" in said[1], said[1]
+        assert f"MUSIC_EMOTION_{option.upper()}" in said[1], said[1]
+    assert re.search(r"exit status: .* 2 .*port is in use", text), text
+
+
+def test_a_busy_port_is_one_line_naming_the_port_and_the_setting():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"port {port}" in lines[0]
+    assert "--port" in lines[0] and "MUSIC_EMOTION_PORT" in lines[0]
 
 
 def test_features_prints_every_feature(tmp_path):

@@ -16,6 +16,7 @@ CORE = (
     "app.native_stderr",
     "app.audio",
     "app.features",
+    "app.calibration",
     "app.model",
     "app.analysis",
     "app.audio_features",

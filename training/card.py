@@ -69,16 +69,19 @@ MOOD_DESCRIPTIONS = {
 
 
 def contract(
-    config: FeatureConfig = DEFAULT_CONFIG, embedding: bool = False
+    config: FeatureConfig = DEFAULT_CONFIG,
+    embedding: bool = False,
+    embedding_width: int = EMBEDDING_SIZE,
 ) -> dict[str, list[dict]]:
     """The ``inputs`` and ``outputs`` entries: names, shapes (batch axis named) and dtypes;
-    with ``embedding``, the graph also reads musicnn's embedding."""
+    with ``embedding``, the graph also reads musicnn's embedding (``embedding_width``
+    values per window)."""
     shapes = {
         "mfcc": ["batch", config.n_mfcc, config.n_steps],
         "chroma": ["batch", config.n_chroma, config.n_steps],
         "spectral": ["batch", 2, config.n_steps],
         "scalars": ["batch", len(SCALAR_NAMES)],
-        EMBEDDING_INPUT: ["batch", EMBEDDING_SIZE],
+        EMBEDDING_INPUT: ["batch", embedding_width],
     }
     names = (*INPUT_NAMES, EMBEDDING_INPUT) if embedding else INPUT_NAMES
     outputs = [
@@ -193,7 +196,11 @@ def build_card(
         "feature_config": config.to_dict(),
         "features_version": FEATURES_VERSION,
         "scalar_names": list(SCALAR_NAMES),
-        **contract(config, embedding=train_config.musicnn),
+        **contract(
+            config,
+            embedding=train_config.musicnn,
+            embedding_width=(embedding or {}).get("width", EMBEDDING_SIZE),
+        ),
         **({"embedding": embedding} if embedding else {}),
         "training": {
             **asdict(train_config),

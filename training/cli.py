@@ -25,13 +25,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.calibration import CARD_KEY as CALIBRATION_KEY
 from app.features.musicnn import EMBEDDING_OUTPUT, graph_sha256
 from app.features.windows import EMBEDDING_INPUT
 from app.model import CARD_FILE, EMBEDDER_FILE, MODEL_FILE
 from app.settings import SHIPPED_MODEL, default_model_path
+from training import calibration
 from training.baselines import models_of
 from training.card import build_card, write_card
-from training.card_page import RESEARCH_FILE, write_card_page
+from training.card_page import PAGE_FILE, RESEARCH_FILE, write_card_page
 from training.data import EMOTIFY, make_songs, stack_windows
 from training.datasets import DATASETS, Item, load
 from training.export import check_parity, export_onnx
@@ -47,6 +49,7 @@ from training.selection import (
     over_repeats,
     select,
 )
+from training.spotify import SPOTIFY_FILE, spotify_targets
 from training.train import TrainConfig, emotify_map_of, train_network
 
 DEFAULT_DATASETS = ("emotify", "4q")
@@ -219,6 +222,7 @@ def copy_embedder(folder: Path, source: Path) -> dict:
         "sha256": graph_sha256(target),
         "front_end": card["front_end"],
         "output": EMBEDDING_OUTPUT,
+        "width": 2 * card["outputs"][EMBEDDING_OUTPUT],
         "input": f"{EMBEDDING_INPUT}: per window, the mean then the standard deviation of "
         f"the {EMBEDDING_OUTPUT} values of the 3-s patches whose centre lies in the window",
     }
@@ -276,7 +280,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         outputs = embed_all(paths, args.musicnn_cache, args.musicnn_model, progress=progress)
         embeddings = [o[EMBEDDING_OUTPUT] for o in outputs]
     embedded = time.perf_counter()
-    songs = make_songs(all_items, features, train_hop_s=config.train_hop_s, embeddings=embeddings)
+    spotify = None
+    if any(c.spotify_weight > 0 for c in candidates.values()):
+        spotify = spotify_targets(all_items, args.data / SPOTIFY_FILE)
+    songs = make_songs(
+        all_items,
+        features,
+        train_hop_s=config.train_hop_s,
+        embeddings=embeddings,
+        spotify=spotify,
+    )
     selecting = len(candidates) > 1
     inner = args.inner_splits or args.inner_folds
     per_fit = (len(candidates) * inner if selecting else 0) + config.ensemble
@@ -344,8 +357,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             emotify_map=emotify_map_of(model) if has_emotify else None,
             embedding=embedding,
         )
+        seeds = [args.seed + repeat for repeat in range(args.repeats)]
+        entry = calibration.card_entry([run for run, _ in runs], songs, seeds)
+        if entry is not None:
+            card[CALIBRATION_KEY] = entry
         write_card(card, staging / CARD_FILE)
         write_card_page(card, staging, cv, songs)
+        if entry is not None:
+            calibration.write_page(entry, staging, PAGE_FILE)
         for file in staging.iterdir():
             file.chmod(0o644)
     except BaseException:

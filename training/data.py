@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -70,6 +70,9 @@ class Song:
         Mood tags (4Q), empty where the dataset has none.
     confidence : float
         Label confidence in [0, 1] (4Q's PQuad), 1 where the dataset gives none.
+    spotify : np.ndarray
+        (2,) Spotify's valence and energy in [-1, 1] (:mod:`training.spotify`), NaN where
+        the song has none.
     """
 
     key: str
@@ -86,6 +89,7 @@ class Song:
     train_pooled: np.ndarray
     tags: tuple[str, ...] = ()
     confidence: float = 1.0
+    spotify: np.ndarray = field(default_factory=lambda: np.full(2, np.nan, dtype=np.float32))
 
     @property
     def summary(self) -> np.ndarray:
@@ -112,9 +116,10 @@ def make_songs(
     config: FeatureConfig = DEFAULT_CONFIG,
     train_hop_s: float = TRAIN_HOP_S,
     embeddings: Sequence[np.ndarray] | None = None,
+    spotify: Sequence[np.ndarray] | None = None,
 ) -> list[Song]:
-    """Pair dataset items with their features (and musicnn's patch ``embeddings``, if
-    given); cut and pool windows and training crops."""
+    """Pair dataset items with their features (and musicnn's patch ``embeddings`` and
+    Spotify's values, if given); cut and pool windows and training crops."""
     if embeddings is not None:
         features = [replace(f, embedding=e) for f, e in zip(features, embeddings, strict=True)]
     pooling = Pooling()
@@ -125,7 +130,8 @@ def make_songs(
         return pooling(*(torch.from_numpy(w.inputs()[k]) for k in INPUT_NAMES)).numpy()
 
     songs = []
-    for item, feats in zip(items, features, strict=True):
+    spotify = spotify if spotify is not None else [np.full(2, np.nan, np.float32)] * len(items)
+    for item, feats, spotify_values in zip(items, features, spotify, strict=True):
         name = item.key.split("/", 1)[0]
         cut = windows(feats, config)
         crops = windows(feats, crop_config)
@@ -150,6 +156,7 @@ def make_songs(
                 train_pooled=pool(crops),
                 tags=item.tags or (),
                 confidence=1.0 if item.confidence is None else float(item.confidence),
+                spotify=np.asarray(spotify_values, dtype=np.float32),
             )
         )
     return songs

@@ -45,7 +45,8 @@ def export_onnx(model: EmotionNet | Ensemble, path: Path) -> None:
     """Write ``model`` (put in eval mode) to ``path`` with a dynamic batch axis."""
     model.eval()
     names = model.input_names
-    example = example_inputs(embedding=EMBEDDING_INPUT in names)
+    first = model.members[0] if isinstance(model, Ensemble) else model
+    example = example_inputs(embedding=EMBEDDING_INPUT in names, width=first.n_embedding)
     dynamic_axes = {name: {0: "batch"} for name in (*names, *GRAPH_OUTPUTS)}
     with warnings.catch_warnings():
         # The legacy exporter warns about its own deprecation; the choice is explained above.

@@ -135,12 +135,18 @@ class Musicnn(nn.Module):
         return tuple(outputs[name] for name in OUTPUT_NAMES)
 
 
-def load_musicnn(weights: Path) -> Musicnn:
-    """A :class:`Musicnn` in eval mode with the ``state_dict`` stored in ``weights`` (.npz)."""
+def load_musicnn(weights: Path) -> nn.Module:
+    """A :class:`Musicnn` (or, for a VGG's weights, a :class:`training.musicnn_vgg.Vgg`) in
+    eval mode with the ``state_dict`` stored in ``weights`` (.npz)."""
+    from training.musicnn_vgg import Vgg
+
     with np.load(weights) as data:
         state = {name: torch.from_numpy(data[name]) for name in data.files}
-    midend_filters, backend_units = state["midend.0.conv.bias"].numel(), state["dense.bias"].numel()
-    model = Musicnn(state["output.bias"].numel(), midend_filters, backend_units)
+    if "convs.0.weight" in state:
+        model = Vgg(state["output.bias"].numel())
+    else:
+        midend, units = state["midend.0.conv.bias"].numel(), state["dense.bias"].numel()
+        model = Musicnn(state["output.bias"].numel(), midend, units)
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [name for name in missing if not name.endswith("num_batches_tracked")]
     if missing or unexpected:
@@ -148,7 +154,7 @@ def load_musicnn(weights: Path) -> Musicnn:
     return model.eval()
 
 
-def export_onnx(model: Musicnn, path: Path) -> None:
+def export_onnx(model: nn.Module, path: Path) -> None:
     """Write ``model`` (in eval mode) to ``path`` with a dynamic batch axis.
 
     The TorchScript-based exporter, as :mod:`training.export` uses (see there why).

@@ -40,9 +40,9 @@ A model reads a converted network through the training:
 model's copy). Another network of the package with the same architecture (MTT_musicnn,
 or MSD_musicnn_big with :class:`training.musicnn.Musicnn`'s wider sizes, which
 :func:`training.musicnn.load_musicnn` reads off the weights) converts with the same
-commands once named in :data:`MODELS`; one of another architecture (the ``vgg`` models)
-needs its own PyTorch module beside :class:`training.musicnn.Musicnn` and its layer names
-in a table like :data:`CONVOLUTIONS`.
+commands once named in :data:`MODELS`; so do the ``vgg`` models, through their own
+PyTorch module (:class:`training.musicnn_vgg.Vgg`). ``pair`` makes one graph of two
+converted networks (e.g. MSD_musicnn and MTT_musicnn), each output their values joined.
 """
 
 from __future__ import annotations
@@ -84,7 +84,13 @@ DENSES = {"dense": "dense", "dense_1": "output"}
 MODELS = {
     "MSD_musicnn": "Million Song Dataset (Last.fm tags)",
     "MTT_musicnn": "MagnaTagATune",
+    "MSD_vgg": "Million Song Dataset (Last.fm tags)",
+    "MTT_vgg": "MagnaTagATune",
 }
+
+
+VGG_OUTPUTS = {"taggram": 50, "penultimate": 256, "max_pool": 128, "mean_pool": 128}
+"""Output sizes of :class:`training.musicnn_vgg.Vgg`."""
 
 
 def reference_signal(seconds: float = 10.0, seed: int = 0) -> np.ndarray:
@@ -104,10 +110,13 @@ def reference_signal(seconds: float = 10.0, seed: int = 0) -> np.ndarray:
 
 
 def state_dict_of(checkpoint: str) -> dict[str, np.ndarray]:
-    """The checkpoint's weights as :class:`training.musicnn.Musicnn`'s ``state_dict``."""
+    """The checkpoint's weights as :class:`training.musicnn.Musicnn`'s ``state_dict``
+    (:class:`training.musicnn_vgg.Vgg`'s for a VGG checkpoint)."""
     import tensorflow as tf
 
     reader = tf.compat.v1.train.NewCheckpointReader(checkpoint)
+    if reader.has_tensor("1CNN/kernel"):
+        return vgg_state_dict_of(reader)
     state = {}
     for tf_name, name in CONVOLUTIONS.items():
         kernel = reader.get_tensor(f"{tf_name}/kernel")  # (time, freq, in, out)
@@ -117,17 +126,40 @@ def state_dict_of(checkpoint: str) -> dict[str, np.ndarray]:
             kernel = kernel.transpose(3, 2, 0, 1)
         state[f"{name}.conv.weight"] = kernel
         state[f"{name}.conv.bias"] = reader.get_tensor(f"{tf_name}/bias")
-    for tf_name, name in BATCH_NORMS.items():
-        for tf_part, part in (
-            ("gamma", "weight"),
-            ("beta", "bias"),
-            ("moving_mean", "running_mean"),
-            ("moving_variance", "running_var"),
-        ):
-            state[f"{name}.{part}"] = reader.get_tensor(f"{tf_name}/{tf_part}")
+    state |= batch_norms_of(reader, BATCH_NORMS)
     for tf_name, name in DENSES.items():
         state[f"{name}.weight"] = reader.get_tensor(f"{tf_name}/kernel").T
         state[f"{name}.bias"] = reader.get_tensor(f"{tf_name}/bias")
+    return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in state.items()}
+
+
+def batch_norms_of(reader, names: dict[str, str]) -> dict[str, np.ndarray]:
+    """The checkpoint's batch norms (TensorFlow name -> module name) as ``state_dict`` entries."""
+    parts = {
+        "gamma": "weight",
+        "beta": "bias",
+        "moving_mean": "running_mean",
+        "moving_variance": "running_var",
+    }
+    return {
+        f"{name}.{part}": reader.get_tensor(f"{tf_name}/{tf_part}")
+        for tf_name, name in names.items()
+        for tf_part, part in parts.items()
+    }
+
+
+def vgg_state_dict_of(reader) -> dict[str, np.ndarray]:
+    """A TensorFlow checkpoint reader's VGG weights as
+    :class:`training.musicnn_vgg.Vgg`'s ``state_dict``."""
+    state = {}
+    for k in range(5):
+        state[f"convs.{k}.weight"] = reader.get_tensor(f"{k + 1}CNN/kernel").transpose(3, 2, 0, 1)
+        state[f"convs.{k}.bias"] = reader.get_tensor(f"{k + 1}CNN/bias")
+    norms = {"batch_normalization": "input_bn"}
+    norms |= {f"batch_normalization_{k + 1}": f"bns.{k}" for k in range(5)}
+    state |= batch_norms_of(reader, norms)
+    state["output.weight"] = reader.get_tensor("dense/kernel").T
+    state["output.bias"] = reader.get_tensor("dense/bias")
     return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in state.items()}
 
 
@@ -165,7 +197,9 @@ def write_weights(model: str, out: Path) -> None:
         "trained_on": MODELS[model],
         "front_end": front_end.FRONT_END,
         "input": {"name": front_end.INPUT_NAME, "shape": [None, *front_end.PATCH_SHAPE]},
-        "outputs": {"taggram": len(tags), "penultimate": 200, "max_pool": 753, "mean_pool": 753},
+        "outputs": VGG_OUTPUTS
+        if "vgg" in model
+        else {"taggram": len(tags), "penultimate": 200, "max_pool": 753, "mean_pool": 753},
         "tags": tags,
         "parity": {},
     }
@@ -176,7 +210,8 @@ def tf_outputs(model: str, patches: np.ndarray) -> dict[str, np.ndarray]:
     """musicnn's TensorFlow outputs for ``patches``, all run as one batch.
 
     One batch, not the package's extractor loop, which repeats the first patch's
-    ``penultimate`` for every later patch.
+    ``penultimate`` for every later patch. For a VGG, the outputs of
+    :class:`training.musicnn_vgg.Vgg` from the graph's ``pool4`` and ``pool5``.
     """
     import tensorflow as tf
     from musicnn import models
@@ -188,9 +223,15 @@ def tf_outputs(model: str, patches: np.ndarray) -> dict[str, np.ndarray]:
     with tf.name_scope("model"):
         x = tf.compat.v1.placeholder(tf.float32, [None, *PATCH_SHAPE])
         is_training = tf.compat.v1.placeholder(tf.bool)
-        logits, *_, mean_pool, max_pool, penultimate = models.define_model(
-            x, is_training, model, 50
-        )
+        if "vgg" in model:
+            logits, *_, pool4, pool5 = models.define_model(x, is_training, model, 50)
+            penultimate = tf.compat.v1.layers.flatten(pool5)
+            max_pool = tf.reduce_max(pool4, axis=[1, 2])
+            mean_pool = tf.reduce_mean(pool4, axis=[1, 2])
+        else:
+            logits, *_, mean_pool, max_pool, penultimate = models.define_model(
+                x, is_training, model, 50
+            )
         taggram = tf.nn.sigmoid(logits)
     with tf.compat.v1.Session() as session:
         tf.compat.v1.train.Saver().restore(session, f"{package_dir() / model}/")
@@ -259,12 +300,77 @@ def write_onnx(out: Path, references: list[Path]) -> None:
     card_file.write_text(json.dumps(card, indent=2) + "\n")
 
 
+def write_pair(out: Path, first: Path, second: Path) -> None:
+    """Write one graph ``<out>.onnx`` (and its card) that runs two converted networks on the
+    same patches and concatenates each output (the first network's values first).
+
+    Made from the two ONNX graphs themselves (``onnx.compose``), so it pairs any two
+    graphs with musicnn's input and outputs, e.g. an optimised one.
+    """
+    import onnx
+    from onnx import compose, helper
+
+    from app.features.musicnn import INPUT_NAME, OUTPUT_NAMES
+
+    cards = [json.loads(Path(m).with_suffix(".json").read_text()) for m in (first, second)]
+    if cards[0]["front_end"] != cards[1]["front_end"]:
+        raise ValueError("the two networks read different front-ends")
+    graphs = [
+        compose.add_prefix(onnx.load(str(Path(m).with_suffix(".onnx"))), f"n{k}/")
+        for k, m in enumerate((first, second))
+    ]
+    nodes = [helper.make_node("Identity", [INPUT_NAME], [f"n{k}/{INPUT_NAME}"]) for k in (0, 1)]
+    nodes += [node for g in graphs for node in g.graph.node]
+    nodes += [
+        helper.make_node("Concat", [f"n0/{name}", f"n1/{name}"], [name], axis=1)
+        for name in OUTPUT_NAMES
+    ]
+    outputs = [
+        helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["batch", sum(sizes)])
+        for name, sizes in ((name, [c["outputs"][name] for c in cards]) for name in OUTPUT_NAMES)
+    ]
+    graph = helper.make_graph(
+        nodes,
+        f"{cards[0]['name']}+{cards[1]['name']}",
+        [graphs[0].graph.input[0]],
+        outputs,
+        initializer=[t for g in graphs for t in g.graph.initializer],
+    )
+    graph.input[0].name = INPUT_NAME
+    opsets = {}
+    for g in graphs:
+        for opset in g.opset_import:
+            opsets[opset.domain] = max(opsets.get(opset.domain, 0), opset.version)
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()]
+    )
+    model.ir_version = max(g.ir_version for g in graphs)
+    onnx.checker.check_model(model)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(out.with_suffix(".onnx")))
+    if licence_path(Path(first)).is_file():  # both are musicnn's, under the same notice
+        licence_path(out).write_text(licence_path(Path(first)).read_text())
+    card = {
+        "name": f"{cards[0]['name']}+{cards[1]['name']}",
+        "source": "; ".join(dict.fromkeys(c["source"] for c in cards)),
+        "licence": f"ISC ({licence_path(out).name} beside this card)",
+        "trained_on": " and ".join(c["trained_on"] for c in cards),
+        "front_end": cards[0]["front_end"],
+        "input": cards[0]["input"],
+        "outputs": {n: sum(c["outputs"][n] for c in cards) for n in OUTPUT_NAMES},
+        "parts": [c["name"] for c in cards],
+        "parity": {c["name"]: c["parity"] for c in cards},
+    }
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+
+
 COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "weights": ("checkpoint -> .npz weights, .json card, licence", ("model", "network")),
     "reference": ("TensorFlow reference on the test signal", ("model", "out")),
     "patches": ("the project's patches of music files", ("out", "files")),
     "run-tf": ("add TensorFlow's outputs to a patches file", ("model", "patches", "out")),
     "onnx": (".npz weights -> .onnx, parity into the card", ("network", "--reference")),
+    "pair": ("one graph running two networks, outputs joined", ("out", "first", "second")),
 }
 """Each command's help and arguments (see :data:`ARGUMENTS`)."""
 
@@ -274,6 +380,8 @@ ARGUMENTS: dict[str, dict] = {
     "out": {"type": Path},
     "patches": {"type": Path},
     "files": {"type": Path, "nargs": "+"},
+    "first": {"type": Path, "help": "a converted network's path without extension"},
+    "second": {"type": Path, "help": "another one, whose values follow the first's"},
     "--reference": {"type": Path, "action": "append", "default": []},
 }
 
@@ -287,7 +395,9 @@ def main(argv: list[str] | None = None) -> None:
         for argument in arguments:
             command.add_argument(argument, **ARGUMENTS[argument])
     args = parser.parse_args(argv)
-    if args.command == "weights":
+    if args.command == "pair":
+        write_pair(args.out, args.first, args.second)
+    elif args.command == "weights":
         write_weights(args.model, args.network)
     elif args.command == "reference":
         write_reference(args.model, args.out)

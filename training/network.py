@@ -458,10 +458,10 @@ class Ensemble(Served):
 
 
 def example_inputs(
-    batch: int = 2, seed: int = 0, *, embedding: bool = False
+    batch: int = 2, seed: int = 0, *, embedding: bool = False, width: int = EMBEDDING_SIZE
 ) -> dict[str, torch.Tensor]:
     """Random inputs of the network's shapes, on plausible raw scales (for export and tests):
-    :data:`INPUT_NAMES`, and the musicnn embedding too with ``embedding``."""
+    :data:`INPUT_NAMES`, and the musicnn embedding (``width`` values) too with ``embedding``."""
     generator = torch.Generator().manual_seed(seed)
     config = DEFAULT_CONFIG
     steps = config.n_steps
@@ -476,5 +476,5 @@ def example_inputs(
         "scalars": rand(batch, len(SCALAR_NAMES), scale=100.0, offset=-50.0),
     }
     if embedding:
-        inputs[EMBEDDING_INPUT] = rand(batch, EMBEDDING_SIZE)
+        inputs[EMBEDDING_INPUT] = rand(batch, width)
     return inputs

@@ -24,6 +24,7 @@ from training.train import TrainConfig
 _TAGS = {"tag_weight": 0.5}
 _CONFIDENCE = {"confidence_power": 2.0}
 _MUSICNN = {"musicnn": True}
+_SPOTIFY = {"spotify_weight": 0.25}
 
 CANDIDATES: dict[str, dict[str, float | bool]] = {
     "base": {},
@@ -34,11 +35,13 @@ CANDIDATES: dict[str, dict[str, float | bool]] = {
     "musicnn+tags": _MUSICNN | _TAGS,
     "musicnn+confidence": _MUSICNN | _CONFIDENCE,
     "musicnn+tags+confidence": _MUSICNN | _TAGS | _CONFIDENCE,
+    "musicnn+spotify": _MUSICNN | _SPOTIFY,
 }
 """Named changes to the base :class:`TrainConfig` that ``music-emotion-train --candidates``
 can choose among: ``tags`` adds the auxiliary loss on 4Q's AllMusic mood tags,
 ``confidence`` weighs 4Q's songs by ``PQuad ** 2``, ``musicnn`` has both branches read
-musicnn's embedding."""
+musicnn's embedding, ``spotify`` adds Spotify's valence/energy of the matched 4Q songs as
+a weak target (:mod:`training.spotify`)."""
 
 
 def selection_figures(datasets: Iterable[str]) -> list[tuple[str, str]]:

@@ -34,7 +34,7 @@ from training.data import (
     stack_windows,
     tag_vocabulary,
 )
-from training.network import EMBEDDING_SIZE, OUTPUT_NAMES, EmotionNet, Ensemble, Heads
+from training.network import OUTPUT_NAMES, EmotionNet, Ensemble, Heads
 
 Network = EmotionNet | Ensemble
 
@@ -70,6 +70,9 @@ class TrainConfig:
     """4Q's sign loss weighs each song by ``confidence ** confidence_power`` (0: all 1)."""
     musicnn: bool = False
     """Both branches also read musicnn's embedding of each window (the songs must carry it)."""
+    spotify_weight: float = 0.0
+    """Weight of the squared error between the outputs and Spotify's valence/energy, on the
+    songs that carry them (:attr:`training.data.Song.spotify`; 0: unused)."""
 
 
 def training_arrays(
@@ -94,6 +97,7 @@ def training_arrays(
         "tags": per_crop(tags.reshape(len(songs), len(vocabulary))),
         "tagged": per_crop([bool(s.tags) for s in songs]),
         "confidence": per_crop([s.confidence for s in songs]).astype(np.float32),
+        "spotify": per_crop(np.stack([s.spotify for s in songs])),
     }
     if embedding:
         arrays[EMBEDDING_INPUT] = np.concatenate([s.crops.musicnn for s in songs])
@@ -133,7 +137,7 @@ def _train_one(
         hidden=config.hidden,
         dropout=config.dropout,
         n_tags=len(vocabulary),
-        n_embedding=EMBEDDING_SIZE if config.musicnn else 0,
+        n_embedding=data[EMBEDDING_INPUT].shape[1] if config.musicnn else 0,
     )
     model.fit_standardization(data["x"], data.get(EMBEDDING_INPUT))
     embedding = torch.from_numpy(data[EMBEDDING_INPUT]) if config.musicnn else None
@@ -160,6 +164,8 @@ def _train_one(
     sign_weight = torch.from_numpy(data["confidence"] ** config.confidence_power)
     tags = torch.from_numpy(data["tags"])
     tagged = torch.from_numpy(data["tagged"])
+    spotify_mask = torch.from_numpy(np.isfinite(data["spotify"]).all(axis=1))
+    spotify = torch.from_numpy(np.nan_to_num(data["spotify"]))
     loudness = model.pooling.names.index("loudness_lufs")
 
     optimizer = torch.optim.AdamW(
@@ -200,6 +206,10 @@ def _train_one(
                 )
                 w = sign_weight[batch][m]
                 loss = loss + config.fourq_weight * (bce.sum(1) * w).sum() / w.sum()
+            m = spotify_mask[batch]
+            if config.spotify_weight > 0 and m.any():
+                error = (out[m] - spotify[batch][m]) ** 2
+                loss = loss + config.spotify_weight * error.mean(0).sum()
             m = tagged[batch]
             if heads.tags is not None and m.any():
                 bce = binary_cross_entropy_with_logits(heads.tags[m], tags[batch][m])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.limits import discard_body
 from app.api.problems import problem_response
 from app.errors import WorkerCrashedError
-from app.worker import AnalysisWorker
+from app.worker import AnalysisWorker, numba_cache_is_compiled
 
 T = TypeVar("T")
 
@@ -76,7 +75,7 @@ class AnalysisPool:
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         self.workers = [AnalysisWorker(*self._worker_args)]
-        if not _numba_cache_is_compiled():
+        if not numba_cache_is_compiled():
             await loop.run_in_executor(self._threads, _wait_ready, self.workers[0])
         self.workers += [AnalysisWorker(*self._worker_args) for _ in range(self.size - 1)]
         await asyncio.gather(
@@ -193,12 +192,6 @@ class LoadShedding:
             return
         with self.pool.admit():
             await self.app(scope, receive, send)
-
-
-def _numba_cache_is_compiled() -> bool:
-    """Whether ``NUMBA_CACHE_DIR`` is set and holds compiled kernels (their index files)."""
-    folder = os.environ.get("NUMBA_CACHE_DIR")
-    return folder is not None and any(Path(folder).rglob("*.nbi"))
 
 
 def _wait_ready(worker: AnalysisWorker) -> None:

@@ -11,6 +11,7 @@ from fastapi.security import APIKeyHeader
 from app.api.capacity import AnalysisPool
 from app.model import EmotionModel
 from app.settings import Settings
+from app.worker import COMPILING
 
 WARM_UP_WAIT_S = 60.0
 """Longest wait of an analysis request for the warm-up before it gets 503."""
@@ -37,16 +38,26 @@ async def get_pool(request: Request) -> AnalysisPool:
         try:
             await asyncio.wait_for(warmed.wait(), WARM_UP_WAIT_S)
         except TimeoutError:
-            raise HTTPException(
-                503, "the model is still loading", headers={"Retry-After": "5"}
-            ) from None
+            raise HTTPException(503, not_ready(request), headers={"Retry-After": "5"}) from None
     return request.app.state.pool
 
 
 def check_ready(request: Request) -> None:
     """503 until the analysis pool is warmed up."""
     if not request.app.state.warmed.is_set():
-        raise HTTPException(503, "the model is still loading", headers={"Retry-After": "5"})
+        raise HTTPException(503, not_ready(request), headers={"Retry-After": "5"})
+
+
+def not_ready(request: Request) -> str:
+    """What the service does while it starts, and about how long that takes (the detail of
+    its 503s until it is ready)."""
+    if request.app.state.failed:
+        return "the analysis processes failed to start; the service's log says why"
+    doing = [worker.starting for worker in request.app.state.pool.workers if worker.starting]
+    if not doing:
+        return "the service is starting its analysis processes; retry in a few seconds"
+    now = COMPILING if COMPILING in doing else doing[0]
+    return f"the service is starting: {now}; retry in a few seconds"
 
 
 ModelDep = Annotated[EmotionModel, Depends(get_model)]

@@ -17,6 +17,7 @@ from app.api import problems
 from app.api.capacity import AnalysisPool, LoadShedding
 from app.api.limits import BodySizeLimit, RequireApiKey
 from app.api.metrics import Metrics, MetricsMiddleware
+from app.api.paths import TrailingSlash
 from app.api.routes import catalogue, emotion, health, metrics, models, web
 from app.api.routes import problems as problem_pages
 from app.model import EmotionModel
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Retry-After"],
         )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(TrailingSlash)  # outermost: every layer sees the path without it
     return app
 
 

@@ -7,6 +7,7 @@ The vocabulary itself (each problem type, and the problem of an exception) lives
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -89,6 +90,32 @@ def problem_for(error: BaseException, instance: str | None = None) -> JSONRespon
     return render(problem_of(error), instance=instance, headers=getattr(error, "headers", None))
 
 
+UPLOAD_FIELDS = ("file", "files")
+"""The multipart fields that carry the audio: one file, or a batch's files."""
+
+
+def _missing_upload(request: Request, errors: Sequence[dict]) -> str | None:
+    """What to send, and how, when the audio's multipart field is missing (the file sent
+    in another field, or not as a form at all); None for other invalid requests."""
+    missing = [
+        e["loc"][1]
+        for e in errors
+        if e["type"] == "missing" and tuple(e["loc"]) in {("body", f) for f in UPLOAD_FIELDS}
+    ]
+    if not missing:
+        return None
+    field = missing[0]
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if sent == "multipart/form-data":
+        found = f"the form has no field named '{field}'"
+    elif sent:
+        found = f"the body is {sent}, not multipart/form-data"
+    else:
+        found = "the request has no multipart/form-data body"
+    example = f"curl -F {field}=@song.mp3" + (" -F files=@other.mp3" if field == "files" else "")
+    return f"{found}; send the audio as a multipart/form-data field named '{field}' ({example})"
+
+
 def install(app: FastAPI) -> None:
     """Route every error through problem+json."""
 
@@ -106,7 +133,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        detail = "; ".join(
+        detail = _missing_upload(request, error.errors()) or "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         return problem_response(422, detail, slug="invalid-request", instance=request.url.path)

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
@@ -26,6 +27,19 @@ if TYPE_CHECKING:
 
 ENGINES = ("local", "ray")
 
+FAILED_BEFORE = "failed in an earlier run"
+"""Why a file already in OUT as a problem is skipped (and the job's status is 1)."""
+
+EXIT_STATUSES = """\
+exit status:
+  0    every file has a result row in OUT
+  1    some file could not be analysed (its row in OUT holds the problem, also when
+       it failed in an earlier run), or the analysis processes could not start
+  2    the command was misused, the model could not be loaded, or OUT holds
+       another job's columns
+  128+N  stopped by signal N (130 for Ctrl-C, 143 for SIGTERM): every row of the
+       files analysed so far is written, and the same command resumes"""
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``catalogue`` subcommand to the ``music-emotion`` command."""
@@ -34,6 +48,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "catalogue",
         help="score every audio file of folders, lists or s3:// prefixes into Parquet",
         description=__doc__,
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     command.add_argument(
         "sources",
@@ -88,7 +104,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the job; 0 once every file has its row, 128 + the signal's number if stopped."""
+    """Run the job; its exit status (:data:`EXIT_STATUSES`)."""
     from app.catalogue import rows, store
     from app.catalogue.progress import Progress, Tally
     from app.catalogue.rows import Columns
@@ -141,18 +157,32 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     tally = Tally()
-    sources = chain(args.sources, *(read_list(path) for path in args.list))
-    pending = _not_done(entries(sources, tally.skipped), store.Done(args.out, older), tally)
+    done = store.Done(args.out, older)
+
+    def listing(skipped: Counter) -> Iterator[Entry]:
+        sources = chain(args.sources, *(read_list(path) for path in args.list))
+        return _not_done(entries(sources, skipped), done, skipped)
+
     progress = Progress(tally)
     if args.engine == "ray":
         from app.catalogue.ray_engine import score_ray
 
-        score_ray(
-            pending, options, args.workers, args.out, args.rows_per_part, tally, args.ray_address
-        )
-        progress.close()
+        try:
+            score_ray(
+                listing(tally.skipped),
+                options,
+                args.workers,
+                args.out,
+                args.rows_per_part,
+                progress,
+                args.ray_address,
+            )
+        except KeyboardInterrupt:  # the parts Ray has written stay: a rerun resumes
+            return 128 + signal.SIGINT
+        finally:
+            progress.close()
         _retire(args.out, older)
-        return 0
+        return _status(tally)
 
     from app.catalogue.local import score_local
 
@@ -166,7 +196,9 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         writer = store.PartWriter(args.out, columns.schema(), args.rows_per_part)
-        score_local(pending, options, args.workers, writer, progress, stop)
+        # The listing twice: counted (a throwaway tally of skips) for the total, then scored.
+        count = listing(Counter())
+        score_local(listing(tally.skipped), options, args.workers, writer, progress, stop, count)
     except WorkerCrashedError as error:  # the model cannot be loaded: nothing can be scored
         print(f"catalogue: {error}", file=sys.stderr)
         return 1
@@ -177,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     if stopped_by:
         return 128 + stopped_by[0]
     _retire(args.out, older)
-    return 0
+    return _status(tally)
 
 
 def _retire(out: str, older: list[str]) -> None:
@@ -194,14 +226,21 @@ def _retire(out: str, older: list[str]) -> None:
         )
 
 
-def _not_done(found: Iterable[Entry], done: Done, tally: Tally) -> Iterator[Entry]:
+def _status(tally: Tally) -> int:
+    """0 if every file of the job has a result row in OUT, else 1."""
+    return 1 if tally.failed or tally.skipped[FAILED_BEFORE] else 0
+
+
+def _not_done(found: Iterable[Entry], done: Done, skipped: Counter) -> Iterator[Entry]:
     """The entries of ``found`` not in ``done`` nor already met in this job (a file named
-    twice, or inside two sources); counts the others as skipped."""
+    twice, or inside two sources); counts the others in ``skipped``."""
     met: set[int] = set()  # this job's identities, as 8-byte hashes
     for entry in found:
         key = hash(entry.identity)
-        if entry in done or key in met:
-            tally.skipped["already in OUT" if entry in done else "listed twice"] += 1
-            continue
-        met.add(key)
-        yield entry
+        if entry in done:
+            skipped[FAILED_BEFORE if done.failed(entry) else "already in OUT"] += 1
+        elif key in met:
+            skipped["listed twice"] += 1
+        else:
+            met.add(key)
+            yield entry

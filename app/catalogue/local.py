@@ -1,7 +1,9 @@
 """The local engine: one thread per worker, each driving its own analysis process.
 
-The listing is streamed into a queue of at most two files per worker, so memory is
-bounded by the workers' songs and one part file's rows, whatever the catalogue's size.
+The files are counted first, while the analysis processes start, for the progress's
+total; then the listing is streamed into a queue of at most two files per worker, so
+memory is bounded by the workers' songs and one part file's rows, whatever the
+catalogue's size.
 A stop request (SIGINT, SIGTERM) lets the files in analysis finish, writes every row
 held and returns.
 """
@@ -11,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from app.catalogue.progress import Progress
 from app.catalogue.scorer import Scorer, ScoringOptions
 from app.catalogue.sources import Entry
 from app.catalogue.store import PartWriter
+from app.worker import numba_cache_is_compiled
 
 POLL_S = 0.5
 """How often blocked threads look at the stop flag (a responsiveness, not a limit)."""
@@ -37,11 +40,14 @@ def score_local(
     writer: PartWriter,
     progress: Progress,
     stop: threading.Event,
+    count: Iterable[Entry],
 ) -> None:
     """Score every entry of ``pending`` with ``workers`` analysis processes into ``writer``.
 
-    Returns when every entry has its row, or, once ``stop`` is set, when the files in
-    analysis have theirs; in both cases with every row written.
+    ``count`` lists the same entries again: they are counted, for the progress's total,
+    before the first entry of ``pending`` is scored. Returns when every entry has its
+    row, or, once ``stop`` is set, when the files in analysis have theirs; in both cases
+    with every row written.
     """
     todo: queue.Queue[Entry | None] = queue.Queue(maxsize=2 * workers)
     done: queue.Queue[dict | _Finished] = queue.Queue()
@@ -49,23 +55,37 @@ def score_local(
 
     def feed() -> None:
         try:
+            for _ in progress.counting(count):
+                if stop.is_set():
+                    return
             for entry in pending:
                 while not _put(todo, entry, stop):
                     if stop.is_set():
                         return
-                progress.listed += 1
         except BaseException as error:  # a listing failure ends the job, reported below
             listing_error.append(error)
             stop.set()
         finally:
-            progress.total = progress.listed
             for _ in range(workers):
                 _put(todo, None, stop, block=True)
 
-    def work() -> None:
+    # On a cold numba cache the first process compiles the kernels alone; the others
+    # start once it is ready and load them (see numba_cache_is_compiled).
+    first_ready = threading.Event()
+    if numba_cache_is_compiled():
+        first_ready.set()
+
+    def work(first: bool) -> None:
         scorer = None
         try:
+            while not first and not first_ready.wait(POLL_S) and not stop.is_set():
+                pass
+            if stop.is_set():
+                done.put(_Finished())
+                return
             scorer = Scorer(options)
+            first_ready.set()
+            progress.ready()
             while not stop.is_set():
                 entry = todo.get()
                 if entry is None:
@@ -73,6 +93,7 @@ def score_local(
                 done.put(scorer.score(entry))
         except BaseException as error:
             stop.set()
+            first_ready.set()
             done.put(_Finished(error))
             return
         finally:
@@ -82,7 +103,7 @@ def score_local(
 
     threads = [threading.Thread(target=feed, name="catalogue-feed", daemon=True)]
     threads += [
-        threading.Thread(target=work, name=f"catalogue-worker-{i}", daemon=True)
+        threading.Thread(target=work, args=(i == 0,), name=f"catalogue-worker-{i}", daemon=True)
         for i in range(workers)
     ]
     for thread in threads:

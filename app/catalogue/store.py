@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyarrow import fs as pafs
 
@@ -90,20 +90,25 @@ def retire(out: str, older: list[str]) -> list[str]:
 
 
 class Done:
-    """Identities of the files already in the catalogue, for skipping them; the parts
-    ``leave_out`` (older parts, whose files are scored again) do not count.
+    """Identities of the files already in the catalogue, for skipping them, and of those
+    among them whose row is a problem; the parts ``leave_out`` (older parts, whose files
+    are scored again) do not count.
 
     Holds an 8-byte hash per row (80 MB for ten million files), never the rows.
     """
 
     def __init__(self, out: str, leave_out: list[str] = ()) -> None:
         fs, _ = filesystem(out)
-        hashes = [
-            _hashes(pq.read_table(part, columns=[f.name for f in rows.IDENTITY], filesystem=fs))
-            for part in part_files(out)
-            if part not in leave_out
-        ]
-        self._hashes = np.sort(np.concatenate(hashes)) if hashes else np.empty(0, np.int64)
+        every, failed = [], []
+        for part in part_files(out):
+            if part in leave_out:
+                continue
+            columns = [f.name for f in rows.IDENTITY] + ["error_type"]
+            table = pq.read_table(part, columns=columns, filesystem=fs)
+            every.append(_hashes(table))
+            failed.append(_hashes(table.filter(pc.is_valid(table.column("error_type")))))
+        self._hashes = _sorted(every)
+        self._failed = _sorted(failed)
 
     def __len__(self) -> int:
         return self._hashes.size
@@ -113,8 +118,20 @@ class Done:
 
     def has(self, key: int) -> bool:
         """Whether an identity's hash is in the catalogue."""
-        i = np.searchsorted(self._hashes, key)
-        return bool(i < self._hashes.size and self._hashes[i] == key)
+        return _holds(self._hashes, key)
+
+    def failed(self, entry: Entry) -> bool:
+        """Whether the row of ``entry`` in the catalogue is a problem."""
+        return _holds(self._failed, hash(entry.identity))
+
+
+def _sorted(hashes: list[np.ndarray]) -> np.ndarray:
+    return np.sort(np.concatenate(hashes)) if hashes else np.empty(0, np.int64)
+
+
+def _holds(hashes: np.ndarray, key: int) -> bool:
+    i = np.searchsorted(hashes, key)
+    return bool(i < hashes.size and hashes[i] == key)
 
 
 def _hashes(identities: pa.Table) -> np.ndarray:
@@ -180,10 +197,3 @@ class PartWriter:
             self.fs.move(temporary, f"{self.folder}/{name}")
             self._rows = []
         self._last = time.monotonic()
-
-
-def read_column(parts: list[str], out: str, column: str) -> Iterator:
-    """The values of ``column`` in ``parts``, one part at a time."""
-    fs, _ = filesystem(out)
-    for part in parts:
-        yield from pq.read_table(part, columns=[column], filesystem=fs).column(column).to_pylist()

@@ -29,15 +29,22 @@ const LEADS_BY_TYPE = {
   "unknown-song": "The catalogue does not hold this song.",
 };
 
-/** A readable sentence for a problem+json object (RFC 9457) and its HTTP status. */
+/**
+ * A readable sentence for a problem+json object (RFC 9457) and its HTTP status: its lead,
+ * then the service's detail unless the lead already says it.
+ */
 export function problemSentence(problem, status) {
   const code = problem?.status ?? status;
   const slug = String(problem?.type ?? "").split("/").pop();
   const lead = LEADS_BY_TYPE[slug] ?? LEADS[code] ??
     `The service answered ${code}${problem?.title ? ` ${problem.title}` : ""}.`;
   const detail = String(problem?.detail ?? "").replace(/\.$/, "");
-  return detail ? `${lead} The service says: ${detail}.` : lead;
+  const said = lead.toLowerCase().includes(detail.toLowerCase().replace(/^the (file|audio) /, ""));
+  return detail && !said ? `${lead} The service says: ${detail}.` : lead;
 }
+
+/** Whether an error answer is about the file sent (not the key, the address or the load). */
+export const aboutTheFile = (status) => [400, 413, 415, 422, 500, 504].includes(status);
 
 /** An error answer of the API, with the sentence to show. */
 export class ApiError extends Error {

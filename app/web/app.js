@@ -1,6 +1,6 @@
 // The page's wiring: files in (picked or dropped), progress and status, results out.
 
-import { ApiError, analyse } from "./api.js";
+import { ApiError, aboutTheFile, analyse } from "./api.js";
 import { catalogueView } from "./catalogue.js";
 import { fixed } from "./charts.js";
 import { batchSummary, colourOf, songCard } from "./render.js";
@@ -22,6 +22,7 @@ keyInput.addEventListener("input", () => {
 catalogueView(() => keyInput.value.trim());
 
 let chosen = [];
+let analysed = null;
 let busy = false;
 
 input.addEventListener("change", () => start([...input.files]));
@@ -76,14 +77,24 @@ async function start(files) {
   } catch (failure) {
     status.textContent = "";
     error.textContent = failure instanceof ApiError
-      ? failure.message : `The page failed: ${failure.message}`;
+      ? naming(files, failure) : `The page failed: ${failure.message}`;
     error.hidden = false;
   } finally {
     busy = false;
+    analysed = files;
     again.disabled = false;
+    // "Again" only for the files just analysed; files chosen meanwhile are new.
+    again.textContent = chosen === analysed ? "Analyse again" : "Analyse";
     panel.hidden = true;
     results.removeAttribute("aria-busy");
   }
+}
+
+// An error about the file sent starts with its name: "notes.mp3: this file is not audio…".
+function naming(files, failure) {
+  if (!aboutTheFile(failure.status)) return failure.message;
+  const sentence = failure.message;
+  return `${describe(files)}: ${sentence[0].toLowerCase()}${sentence.slice(1)}`;
 }
 
 function onProgress(files, fraction) {

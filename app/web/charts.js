@@ -101,6 +101,12 @@ function drawSong(svg, song) {
   }
 }
 
+// Round times from 0 to at most `end`, three to six of them.
+function timeTicks(end) {
+  const step = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600].find((s) => end / s <= 5) ?? 600;
+  return Array.from({ length: Math.floor(end / step) + 1 }, (_, i) => i * step);
+}
+
 /** A small chart of one quantity ("valence" or "arousal") over the windows' centres. */
 export function overTime(windows, key, colour) {
   const [width, height, left, right, top, bottom] = [320, 112, 30, 308, 22, 88];
@@ -116,8 +122,10 @@ export function overTime(windows, key, colour) {
   for (const tick of [-1, 0, 1]) {
     text(signed(tick), { x: left - 5, y: y(tick) + 4, "text-anchor": "end", class: "tick" }, svg);
   }
-  text("0 s", { x: left, y: bottom + 16, "text-anchor": "start", class: "tick" }, svg);
-  text(`${fixed(end, 0)} s`, { x: right, y: bottom + 16, "text-anchor": "end", class: "tick" }, svg);
+  for (const t of timeTicks(end)) {
+    node("line", { x1: x(t), x2: x(t), y1: bottom, y2: bottom + 4, class: "axis" }, svg);
+    text(`${t} s`, { x: x(t), y: bottom + 16, "text-anchor": "middle", class: "tick time-tick" }, svg);
+  }
   const group = node("g", { class: `song-mark c${colour}` }, svg);
   const points = windows.map((w) => [x((w.start_s + w.end_s) / 2), y(w[key])]);
   node("polyline", { points: points.map((p) => p.join(",")).join(" "), class: "path" }, group);

@@ -108,8 +108,9 @@ function fillFeatures(section, features) {
   const rows = FEATURES.map(([label, key, unit]) => row([label, `${fixed(features[key])} ${unit}`], true));
   for (const [key, value] of Object.entries(features.timbre ?? {})) {
     const cell = document.createDocumentFragment();
-    // Reverb is 0 or 1 (present or not); the other descriptors run from 0 to 100.
-    cell.append(meter(value, key === "reverb" ? 1 : 100, words(key)), fixed(value));
+    // Reverb is 0 or 1 (present or not): a word; the other descriptors run from 0 to 100.
+    if (key === "reverb") cell.append(value ? "yes" : "no");
+    else cell.append(meter(value, 100, words(key)), fixed(value));
     rows.push(row([`Timbre: ${words(key)}`, cell], true));
   }
   section.querySelector("tbody").append(...rows);
@@ -140,23 +141,32 @@ async function copy(text, code) {
   }
 }
 
+// "happy/excited" may wrap after its slash in a narrow table (an element, not markup).
+function breakable(quadrant) {
+  const [first, ...rest] = quadrant.split("/");
+  const text = document.createDocumentFragment();
+  text.append(first);
+  for (const part of rest) text.append("/", document.createElement("wbr"), part);
+  return text;
+}
+
 /** Several songs on one plane, numbered, with a table of their numbers or problems. */
 export function batchSummary(items) {
   const section = fromTemplate("batch-template");
   const songs = [];
   const rows = items.map((item, i) => {
     const name = item.filename ?? `file ${i + 1}`;
-    const swatch = document.createDocumentFragment();
-    const dot = element("span", undefined, { class: `swatch c${colourOf(i)}`, "aria-hidden": "true" });
-    swatch.append(dot, String(i + 1));
-    if (!item.result) {
-      const tr = row([swatch, name]);
+    if (!item.result) {  // not on the plane: its number, no colour
+      const tr = row([String(i + 1), name]);
       tr.append(element("td", problemSentence(item.error), { colspan: 3, class: "error" }));
       return tr;
     }
+    const swatch = document.createDocumentFragment();
+    const dot = element("span", undefined, { class: `swatch c${colourOf(i)}`, "aria-hidden": "true" });
+    swatch.append(dot, String(i + 1));
     const r = item.result;
     songs.push({ ...r, colour: colourOf(i), number: i + 1, name });
-    return row([swatch, name, fixed(r.valence), fixed(r.arousal), r.quadrant]);
+    return row([swatch, name, fixed(r.valence), fixed(r.arousal), breakable(r.quadrant)]);
   });
   section.querySelector("tbody").append(...rows);
   section.querySelector(".plane").append(plane(songs, `Valence-arousal plane of ${songs.length} songs: ` +

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from app.api.limits import MULTIPART_OVERHEAD
 from app.problems import batch_too_large, file_too_large
@@ -12,6 +13,7 @@ from tests.api.test_emotion import assert_problem
 from tests.audio_fixtures import encode, song
 
 
+@pytest.mark.slow  # starts the service
 def test_a_file_over_the_limit_quotes_the_setting_alone_or_in_a_batch(client: httpx.Client):
     big = bytes(UPLOAD_LIMIT + 1)
     alone = assert_problem(client.post("/v1/emotion", files={"file": ("big.wav", big)}), 413)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +18,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from app.catalogue.rows import Columns
+from app.catalogue.scorer import ScoringOptions
+from app.catalogue.sources import Entry, entries
+from app.model import EmotionModel
+from app.result import ModelInfo
+from app.settings import Settings
 from tests.api.conftest import spawned
 from tests.audio_fixtures import encode, song, tone, write
 
@@ -94,7 +104,7 @@ def scored(library: Path, tmp_path_factory: pytest.TempPathFactory):
     result = run_catalogue(
         str(library), "--out", str(out), "--workers", "2", "--features", "--timeline"
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # the broken files have no result
     return out, result
 
 
@@ -122,3 +132,62 @@ def freeze_while_reading(path: Path, job: subprocess.Popen) -> int:
                 continue
         time.sleep(0.005)
     raise RuntimeError(f"the job ended before reading {path}: {job.stderr.read()}")
+
+
+FIRST_TOTAL = r"catalogue: 0/3 files, (starting the analysis processes|0\.00/s, ETA \?, 0 failed)"
+"""The first progress line once three files are counted, before any is scored."""
+
+
+class LogLines(io.TextIOBase):
+    """A non-terminal text stream keeping its lines, which a test can wait for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+
+    def write(self, text: str) -> int:
+        with self._changed:
+            self.lines += text.splitlines()
+            self._changed.notify_all()
+        return len(text)
+
+    def wait_for(self, text: str, timeout_s: float = 600) -> None:
+        """Block until a line holds ``text`` (the timeout only guards against a hang)."""
+        with self._changed:
+            found = self._changed.wait_for(
+                lambda: any(text in line for line in self.lines), timeout_s
+            )
+        assert found, f"no line with {text!r} in {self.lines}"
+
+
+def scoring_options(**columns: bool) -> ScoringOptions:
+    """What the command gives its workers: the shipped model and the default limits."""
+    settings = Settings()
+    model = EmotionModel(settings.model_path)
+    return ScoringOptions(
+        model_path=settings.model_path,
+        model=ModelInfo.of(model),
+        max_duration_s=settings.max_duration_s,
+        max_remote_bytes=settings.max_upload_bytes,
+        timeout_s=settings.analysis_timeout_s,
+        columns=Columns(moods=model.has_moods, **columns),
+    )
+
+
+@pytest.fixture
+def three_songs(tmp_path: Path) -> list[Entry]:
+    """Three short songs in a folder, listed as a job lists them."""
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for i in range(3):
+        write(songs / f"{i}.wav", _song(i), SR)
+    return list(entries([str(songs)], Counter()))
+
+
+def blocked_after(entries: list[Entry], n: int, release: threading.Event) -> Iterator[Entry]:
+    """A listing that yields ``n`` entries, then waits for ``release`` before the rest:
+    a slow listing (a huge folder, a bucket of millions), by construction."""
+    yield from entries[:n]
+    release.wait()
+    yield from entries[n:]

@@ -30,6 +30,7 @@ def test_rows_equal_the_api_and_predict_for_the_same_files(library, scored):
             if "type" in answer:  # a problem
                 assert (row["error_type"], row["error"]) == (answer["type"], answer["detail"])
                 continue
+            row.pop("sound")  # the catalogue's own column, for its search: not in answers
             features = answer["features"]
             timbre = features.pop("timbre")
             assert row == {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -10,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from app.catalogue.store import part_files
+from app.catalogue.store import TEMPORARY_PREFIX, part_files
+from app.dataset import fingerprint, part_infos
 from app.model import EmotionModel
+from app.search.index import FOLDER, MANIFEST
 from app.settings import Settings
 from tests.catalogue.conftest import (
     BROKEN,
@@ -80,6 +84,40 @@ def test_a_rerun_scores_only_new_files_and_force_scores_all(tmp_path):
     assert read_rows(out) == rows
 
 
+def test_the_exit_status_is_1_while_a_file_has_no_result(tmp_path):
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    write(songs / "good.wav", _song(0), SR)
+    out = tmp_path / "out"
+    args = (str(songs), "--out", str(out), "--workers", "1")
+    every = run_catalogue(*args)
+    assert every.returncode == 0, every.stderr
+    (songs / "bad.mp3").write_bytes(b"not audio" * 100)
+
+    failed = run_catalogue(*args)
+    assert failed.returncode == 1, failed.stderr
+    assert "scored 0, failed 1 (1 unsupported-audio)" in failed.stderr
+    manifest = out / FOLDER / MANIFEST
+    assert json.loads(manifest.read_text())["dataset"] == fingerprint(part_infos(str(out)))
+    # Nothing left to score, but a file still has no result row: still 1.
+    again = run_catalogue(*args)
+    assert again.returncode == 1, again.stderr
+    assert "skipped 2 (1 already in OUT, 1 failed in an earlier run)" in again.stderr
+
+
+def test_help_documents_the_exit_statuses():
+    shown = run_catalogue("--help")
+    assert shown.returncode == 0
+    statuses = shown.stdout.split("exit status:")[1]
+    for status, meaning in [
+        ("0", "every file has a result row"),
+        ("1", "some file could not be analysed"),
+        ("2", "the command was misused"),
+        ("128+N", "stopped by signal N"),
+    ]:
+        assert re.search(rf"^  {re.escape(status)} +{meaning}", statuses, re.M), statuses
+
+
 def test_other_options_on_the_same_out_are_refused(library, scored):
     refused = run_catalogue(str(library), "--out", str(scored[0]))  # no --features
     assert refused.returncode == 2
@@ -134,7 +172,9 @@ def test_sigkill_then_rerun_has_every_file_exactly_once(tmp_path):
     assert rerun.returncode == 0, rerun.stderr
     assert "scored 4, failed 0" in rerun.stderr and "3 already in OUT" in rerun.stderr
     assert sorted(row["path"] for row in read_rows(out)) == sorted(map(str, paths))
-    assert all(name.startswith("part-") for name in os.listdir(out))
+    # Whole parts only; names starting with "_" are not parts (the similarity index).
+    assert all(name.startswith(("part-", "_")) for name in os.listdir(out))
+    assert not any(name.startswith(TEMPORARY_PREFIX) for name in os.listdir(out))
 
 
 def test_a_killed_or_hung_worker_costs_only_its_file(tmp_path):
@@ -151,7 +191,7 @@ def test_a_killed_or_hung_worker_costs_only_its_file(tmp_path):
     os.kill(freeze_while_reading(killed, process), signal.SIGKILL)
     freeze_while_reading(hung, process)  # and left stopped: it hangs
     _, stderr = process.communicate(timeout=600)
-    assert process.returncode == 0, stderr
+    assert process.returncode == 1, stderr
     rows = read_rows(out)
     assert [(row["path"], row["error_type"]) for row in rows] == [
         (str(killed), "/problems/analysis-crashed"),
@@ -160,3 +200,24 @@ def test_a_killed_or_hung_worker_costs_only_its_file(tmp_path):
     ]
     assert rows[1]["error"] == "the analysis took longer than 30 s"
     assert "scored 1, failed 2 (1 analysis-crashed, 1 analysis-timeout)" in stderr
+
+
+def test_a_cold_numba_cache_is_compiled_by_one_process_before_the_others_start(tmp_path):
+    """Several processes compiling one empty cache at once crashed a fresh install: the
+    first compiles alone, the others load its kernels, and the job completes."""
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for seed in range(3):
+        write(songs / f"{seed}.wav", _song(seed), SR)
+    cache = tmp_path / "numba-cache"
+    result = run_catalogue(
+        str(songs),
+        "--out",
+        str(tmp_path / "out"),
+        "--workers",
+        "2",
+        env={"NUMBA_CACHE_DIR": str(cache)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "scored 3, failed 0" in result.stderr
+    assert any(cache.rglob("*.nbi"))

@@ -43,6 +43,18 @@ def test_done_knows_the_identities_in_out(tmp_path):
     assert len(store.Done(str(tmp_path / "absent"))) == 0
 
 
+def test_done_knows_which_files_in_out_have_a_problem(tmp_path):
+    writer = store.PartWriter(str(tmp_path), SCHEMA, rows_per_part=10)
+    writer.add(_row(0))
+    writer.add({**_row(1), "error_type": "/problems/silent-audio", "error": "the audio is silent"})
+    writer.flush()
+    done = store.Done(str(tmp_path))
+    scored, failed = Entry("/music/0.mp3", 1000, 10**18), Entry("/music/1.mp3", 1001, 10**18 + 1)
+    assert scored in done and failed in done
+    assert not done.failed(scored) and done.failed(failed)
+    assert not done.failed(Entry("/music/9.mp3", 1009, 10**18 + 9))
+
+
 def test_prepare_drops_leftovers_and_refuses_another_schema(tmp_path):
     writer = store.PartWriter(str(tmp_path), SCHEMA, rows_per_part=10)
     writer.add(_row(0))

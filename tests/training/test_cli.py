@@ -10,13 +10,17 @@ import pytest
 
 from app.analysis import Analyzer
 from app.audio import decode
+from app.calibration import Calibration
 from app.features import extract
 from app.features.windows import windows
 from app.model import EmotionModel
 from app.settings import SHIPPED_MODEL
+from training.calibration import RELIABILITY_FILE
 from training.card_page import COMMERCIAL_USE, RESEARCH_FILE
 from training.cli import load_items, main, parse_args
 from training.export import PARITY_ATOL
+from training.musicnn_convert import write_pair
+from training.musicnn_features import SHIPPED_MUSICNN
 
 
 @pytest.mark.slow
@@ -74,12 +78,15 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     page = (folder / "card.md").read_text()
     assert "cv_emotify_scatter.png" in page and "cv_valence_arousal_plane.png" in page
     assert "### Moods" in page and "### Selection by nested cross-validation" in page
+    assert "## Calibrated probabilities" in page and (folder / RELIABILITY_FILE).is_file()
+    assert card["calibration"]["fitted_on"].startswith("8 out-of-fold outputs of 4Q songs")
     assert "## Data and terms" in page and COMMERCIAL_USE in page and "research use" in page
     assert f"]({RESEARCH_FILE})" in page and (folder / RESEARCH_FILE).is_file()
     for png in ("cv_emotify_scatter.png", "cv_valence_arousal_plane.png"):
         assert (folder / png).read_bytes()[:4] == b"\x89PNG"
 
     model = EmotionModel(folder)
+    assert model.calibration == Calibration.of_card(card) and model.calibration is not None
     clip = windows(extract(decode(mini_datasets / "emotify" / "audio" / "3.mp3").samples))
     prediction = model(clip)
     assert prediction.valence.shape == (len(clip),)
@@ -104,6 +111,15 @@ def test_tiny_run_produces_a_model_the_service_loads(mini_datasets, tmp_path, ca
     assert emotion.features.embedding.shape == (2, 200)  # 8 s: two 3-s patches
     assert -1 <= emotion.valence <= 1 and emotion.moods is not None
 
+    # A third reads a graph of two networks (here MSD_musicnn twice): twice the embedding.
+    pair = tmp_path / "pair" / "msd_msd"
+    write_pair(pair, SHIPPED_MUSICNN, SHIPPED_MUSICNN)
+    assert main([*args, "--epochs", "1", *musicnn, "--musicnn", str(pair), "--force"]) == 0
+    card = json.loads((folder / "card.json").read_text())
+    assert card["inputs"][-1]["shape"] == ["batch", 800] and card["embedding"]["width"] == 800
+    emotion = Analyzer(folder, warm_up=False)(mini_datasets / "emotify" / "audio" / "3.mp3")
+    assert emotion.features.embedding.shape == (2, 400)
+
 
 @pytest.mark.slow
 def test_own_labelled_clips_alone_make_a_model(mini_datasets, tmp_path):
@@ -127,7 +143,8 @@ def test_own_labelled_clips_alone_make_a_model(mini_datasets, tmp_path):
     protocol = card["evaluation"]["selection_protocol"]
     assert protocol["score"] == "mean of csv valence_r, csv arousal_r"
     assert COMMERCIAL_USE not in (folder / "card.md").read_text()  # their own music already
-    EmotionModel(folder)
+    assert "calibration" not in card  # no quadrant labels to calibrate signs on
+    assert EmotionModel(folder).calibration is None
 
 
 def test_an_existing_model_is_replaced_only_when_asked(mini_datasets, tmp_path, capsys):

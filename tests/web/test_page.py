@@ -104,13 +104,23 @@ def api_answer(api: httpx.Client, path: Path, **params: str) -> dict:
     return answer.json()
 
 
+def time_ticks(chart) -> list[float]:
+    """The seconds labelled along a chart's time axis."""
+    labels = [t.text for t in chart.find_elements(By.CSS_SELECTOR, "text.time-tick")]
+    assert all(label.endswith(" s") for label in labels), labels
+    return [float(label.removesuffix(" s")) for label in labels]
+
+
 def test_a_song_shows_the_api_answer(browser, web_server, api, song_mp3) -> None:
     open_page(browser, web_server)
+    button = browser.find_element(By.ID, "analyse")
+    assert button.text == "Analyse" and not button.is_enabled()  # nothing chosen yet
     browser.find_element(By.ID, "features").click()
     upload(browser, song_mp3)
     card = wait_for(browser, "#results article.song")
     wait_for(browser, "#results .valence")
     expected = api_answer(api, song_mp3, timeline="true", features="true", moods="true")
+    assert button.text == "Analyse again" and button.is_enabled()
 
     assert_shows(text_of(card, ".valence"), expected["valence"])
     assert_shows(text_of(card, ".arousal"), expected["arousal"])
@@ -118,17 +128,27 @@ def test_a_song_shows_the_api_answer(browser, web_server, api, song_mp3) -> None
     assert text_of(browser, "#status").startswith("song.mp3: valence")
     # One mean on the plane; one point per window on each chart over time.
     assert len(card.find_elements(By.CSS_SELECTOR, ".plane-chart circle.mean")) == 1
+    end = max(w["end_s"] for w in expected["timeline"])
     for chart in card.find_elements(By.CSS_SELECTOR, ".time-chart"):
         windows = chart.find_elements(By.CSS_SELECTOR, "circle.window")
         assert len(windows) == len(expected["timeline"])
+        # Ticks between the start and the end, in order, not only the two ends.
+        ticks = time_ticks(chart)
+        assert len(ticks) >= 4 and ticks[0] == 0 and ticks == sorted(set(ticks)), ticks
+        assert ticks[-1] <= end + 0.5, (ticks, end)
     rows = card.find_elements(By.CSS_SELECTOR, ".windows tbody tr")
     assert len(rows) == len(expected["timeline"])
     tempo = card.find_element(By.XPATH, ".//th[.='Tempo']/following-sibling::td").text
     assert_shows(tempo.split()[0], expected["features"]["tempo_bpm"])
-    assert len(card.find_elements(By.CSS_SELECTOR, ".feature-table meter")) == 8
+    # Seven 0-100 descriptors as bars; reverb, 0 or 1, as a word.
+    assert len(card.find_elements(By.CSS_SELECTOR, ".feature-table meter")) == 7
+    reverb = card.find_element(By.XPATH, ".//th[.='Timbre: reverb']/following-sibling::td")
+    assert reverb.text == ("yes" if expected["features"]["timbre"]["reverb"] else "no")
     moods = card.find_element(By.CSS_SELECTOR, ".moods")
     if expected.get("moods"):
         assert len(moods.find_elements(By.CSS_SELECTOR, "meter")) == 9
+        hint = moods.find_element(By.CSS_SELECTOR, ".hint").text
+        assert "GEMS" in hint and "Geneva Emotional Music Scale" in hint, hint
     else:
         assert not moods.is_displayed()
 
@@ -147,7 +167,9 @@ def test_a_file_that_is_not_audio_shows_its_sentence(browser, web_server, not_au
     open_page(browser, web_server)
     upload(browser, not_audio)
     error = wait_for(browser, "#error")
-    assert error.text.startswith("This file is not audio in a supported format")
+    # Which file, and what is wrong with it, said once.
+    assert error.text.startswith("notes.mp3: this file is not audio in a supported format")
+    assert error.text.lower().count("not audio in a supported format") == 1, error.text
     assert error.get_attribute("role") == "alert"
     assert browser.find_elements(By.CSS_SELECTOR, "#results article") == []
     screenshot(browser, "not-audio", width=1280, scheme="light")
@@ -160,7 +182,7 @@ def test_a_file_too_large_shows_its_sentence(browser, web_server, tmp_path) -> N
     open_page(browser, web_server)
     upload(browser, path)
     error = wait_for(browser, "#error")
-    assert error.text.startswith("The file is too large for this service")
+    assert error.text.startswith("long.wav: the file is too large for this service")
     screenshot(browser, "too-large", width=375, scheme="light")
 
 
@@ -179,6 +201,9 @@ def test_several_dropped_files_share_one_plane_and_a_table(
     assert_shows(cells[3], expected["arousal"])
     assert cells[4] == expected["quadrant"]
     assert "not audio" in second.text
+    # Only the songs on the plane have a colour: the failed file has no dot.
+    assert first.find_elements(By.CSS_SELECTOR, ".swatch")
+    assert not second.find_elements(By.CSS_SELECTOR, ".swatch")
     batch = browser.find_element(By.CSS_SELECTOR, "#results .batch")
     assert len(batch.find_elements(By.CSS_SELECTOR, ".plane-chart circle.mean")) == 1
     cards = browser.find_elements(By.CSS_SELECTOR, "#results article.song")
@@ -187,6 +212,12 @@ def test_several_dropped_files_share_one_plane_and_a_table(
     screenshot(browser, "batch", width=1280, scheme="dark")
     screenshot(browser, "batch", width=375, scheme="light")
     assert overflow(browser) <= 0
+    # At a phone's width the table fits its column: no sideways scrolling inside it.
+    scroll = browser.find_element(By.CSS_SELECTOR, "#results .table-scroll")
+    assert (
+        browser.execute_script("return arguments[0].scrollWidth - arguments[0].clientWidth", scroll)
+        <= 0
+    )
 
 
 def test_the_api_key_is_asked_for_and_kept_for_the_session_only(

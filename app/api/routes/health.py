@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from app.api.deps import not_ready
 from app.api.problems import problem_response, problem_responses
 
 router = APIRouter(prefix="/v2/health", tags=["health"])
@@ -40,5 +41,5 @@ async def live(request: Request) -> Health | JSONResponse:
 async def ready(request: Request) -> Health | JSONResponse:
     """The model is loaded and every analysis process warmed up; 503 until then."""
     if not request.app.state.warmed.is_set():
-        return problem_response(503, "the model is still loading", headers={"Retry-After": "5"})
+        return problem_response(503, not_ready(request), headers={"Retry-After": "5"})
     return Health(ready=True)
