@@ -13,7 +13,7 @@ training clips against Spotify's quantiles of the field. Tempo reads the rhythm'
 salience under Spotify's tempo distribution as a prior; key is the best-fitting key
 profile (-1 when the chroma is flat); mode and time signature are raw scores mapped the
 same way and rounded. All of it (weights, quantiles, the corpus they came from) is one
-JSON file beside the model, ``audio_features.json`` (:class:`Calibration`), written by
+JSON file beside the model, ``audio_features.json`` (:class:`AudioFeaturesCalibration`), written by
 ``training.audio_features``; nothing here reads the training data.
 """
 
@@ -148,7 +148,7 @@ class FieldMap:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class AudioFeaturesCalibration:
     """Everything the mapping onto Spotify's scales needs, read from one JSON file.
 
     Attributes
@@ -172,7 +172,7 @@ class Calibration:
     model: dict[str, str]
 
     @classmethod
-    def load(cls, file: Path) -> Calibration:
+    def load(cls, file: Path) -> AudioFeaturesCalibration:
         """Read a calibration file; :class:`ModelContractError` if it cannot be used."""
         try:
             data = json.loads(Path(file).read_text())
@@ -285,7 +285,7 @@ def raw_values(
     return values
 
 
-def audio_features(emotion: Emotion, calibration: Calibration) -> AudioFeatures:
+def audio_features(emotion: Emotion, calibration: AudioFeaturesCalibration) -> AudioFeatures:
     """Spotify's audio features of an analysed song: its features (with the evidence and
     musicnn's taggram) and the model's song-level valence and arousal.
 

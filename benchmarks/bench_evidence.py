@@ -34,7 +34,7 @@ DATASETS = REPO / ".." / "shared" / "datasets"
 
 from app.analysis import Analyzer, decode_to_mono  # noqa: E402
 from app.audio import mono_mix  # noqa: E402
-from app.audio_features import CALIBRATION_FILE, Calibration, audio_features  # noqa: E402
+from app.audio_features import CALIBRATION_FILE, AudioFeaturesCalibration, audio_features  # noqa: E402
 from app.features.config import DEFAULT_CONFIG  # noqa: E402
 from app.features.evidence import song_evidence  # noqa: E402
 from app.features.spectral import spectral_features  # noqa: E402
@@ -50,7 +50,7 @@ def measure(clips: list[Path], runs: int, clock) -> dict[str, list[float]]:
     """Per clip and run: seconds of the analysis, of the evidence alone, of the mapping."""
     model = default_model_path()
     analyzer = Analyzer(model)
-    calibration = Calibration.load(model / CALIBRATION_FILE)
+    calibration = AudioFeaturesCalibration.load(model / CALIBRATION_FILE)
     times: dict[str, list[float]] = {"analysis": [], "evidence": [], "mapping": []}
     for _ in range(runs):
         for clip in clips:

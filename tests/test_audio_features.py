@@ -12,7 +12,7 @@ from app.analysis import Analyzer
 from app.audio_features import (
     CALIBRATION_FILE,
     AudioFeatures,
-    Calibration,
+    AudioFeaturesCalibration,
     audio_features,
 )
 from app.errors import ModelContractError
@@ -46,8 +46,8 @@ def analyzer() -> Analyzer:
 
 
 @pytest.fixture(scope="module")
-def calibration() -> Calibration:
-    return Calibration.load(default_model_path() / CALIBRATION_FILE)
+def calibration() -> AudioFeaturesCalibration:
+    return AudioFeaturesCalibration.load(default_model_path() / CALIBRATION_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ def test_an_unusable_calibration_file_is_refused(tmp_path, change, message):
     content = json.loads(source.read_text())
     (tmp_path / CALIBRATION_FILE).write_text(json.dumps(change(content)))
     with pytest.raises(ModelContractError, match=message):
-        Calibration.load(tmp_path / CALIBRATION_FILE)
+        AudioFeaturesCalibration.load(tmp_path / CALIBRATION_FILE)
     shutil.rmtree(tmp_path)
     with pytest.raises(ModelContractError, match="cannot read"):
-        Calibration.load(tmp_path / CALIBRATION_FILE)
+        AudioFeaturesCalibration.load(tmp_path / CALIBRATION_FILE)

@@ -353,7 +353,7 @@ def calibration_json(
     tags: Sequence[str],
     provenance: Mapping[str, object],
 ) -> dict:
-    """The calibration file's content (:class:`app.audio_features.Calibration`)."""
+    """The calibration file's content (:class:`app.audio_features.AudioFeaturesCalibration`)."""
     return {
         "format": CALIBRATION_FORMAT,
         "model": dict(model),

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.audio_features import MAPPED_FIELDS, Calibration
+from app.audio_features import MAPPED_FIELDS, AudioFeaturesCalibration
 from training.audio_features import (
     FIELD_INPUTS,
     FIXED_WEIGHTS,
@@ -144,7 +144,7 @@ def test_the_file_reads_back_as_the_service_s_calibration(tmp_path, reference):
         provenance={"matched_songs": 40},
     )
     (tmp_path / "audio_features.json").write_text(json.dumps(content))
-    calibration = Calibration.load(tmp_path / "audio_features.json")
+    calibration = AudioFeaturesCalibration.load(tmp_path / "audio_features.json")
     calibration.check("m", "1", "abc")
     for name in MAPPED_FIELDS:
         assert calibration.fields[name](corpus[3].values) == pytest.approx(
