@@ -114,16 +114,16 @@ class Analyzer:
 
     def __call__(self, source: Source) -> Emotion:
         """Analyse one file (path, bytes or binary file object)."""
-        start = time.perf_counter()
-        decoded_audio = decode_to_mono(source, self.max_duration_s)
-        decoded = time.perf_counter()
+        timings: dict[str, float] = {}
+        decoded_audio = decode_to_mono(source, self.max_duration_s, timings)
         emotion = self.analyse_samples(
             decoded_audio.mono,
             loudness_lufs=decoded_audio.loudness_lufs,
             mono_loudness_lufs=decoded_audio.mono_loudness_lufs,
             truncated=decoded_audio.truncated,
         )
-        emotion.timings_s["decode"] = decoded - start
+        for stage, seconds in timings.items():
+            emotion.timings_s[stage] = emotion.timings_s.get(stage, 0.0) + seconds
         return emotion
 
     def analyse_samples(
@@ -136,13 +136,14 @@ class Analyzer:
     ) -> Emotion:
         """Analyse decoded samples, shape (channels, n) at the analysis rate (see
         :func:`app.features.extract` for the loudness arguments)."""
-        start = time.perf_counter()
+        timings: dict[str, float] = {}
         features = extract(
             samples,
             self.config,
             loudness_lufs=loudness_lufs,
             mono_loudness_lufs=mono_loudness_lufs,
             embedder=self.model.embedder,
+            timings=timings,
         )
         featurised = time.perf_counter()
         cut = windows(features)
@@ -165,7 +166,7 @@ class Analyzer:
             truncated=truncated,
             timeline=timeline,
             features=features,
-            timings_s={"features": featurised - start, "inference": inferred - featurised},
+            timings_s={**timings, "inference": inferred - featurised},
             moods=mood_shares(prediction.moods),
         )
 
@@ -195,14 +196,22 @@ class MonoAudio:
     truncated: bool
 
 
-def decode_to_mono(source: Source, max_duration_s: float) -> MonoAudio:
+def decode_to_mono(
+    source: Source, max_duration_s: float, timings: dict[str, float] | None = None
+) -> MonoAudio:
     """Decode, measure loudness on all channels and on their mix, keep only the mix.
 
     The channels are freed before the features are computed, so a long stereo song
-    costs one channel's memory during the analysis.
+    costs one channel's memory during the analysis. With ``timings``, the seconds spent
+    decoding and measuring the loudness are added to it (``decode``, ``loudness``).
     """
+    start = time.perf_counter()
     audio = decode(source, max_duration_s=max_duration_s)
+    decoded = time.perf_counter()
     loudness, mono_loudness = integrated_loudness_and_mix(audio.samples, audio.sample_rate)
+    if timings is not None:
+        timings["decode"] = decoded - start
+        timings["loudness"] = time.perf_counter() - decoded
     return MonoAudio(audio.mono, loudness, mono_loudness, audio.truncated)
 
 

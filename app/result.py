@@ -49,9 +49,18 @@ def feature_summary(features: Features) -> dict[str, Any]:
 
 
 def feature_series(features: Features) -> dict[str, Any]:
-    """The whole song's time series, one value per ``step_s`` seconds from its start."""
+    """The song's time series, one value per ``step_s`` seconds from its start; of a song
+    read through excerpts (longer than a minute), the excerpts' values one after the other,
+    each excerpt ``excerpt_steps`` long from its ``excerpt_starts_s``."""
+    excerpts = {}
+    if features.excerpts is not None:
+        excerpts = {
+            "excerpt_starts_s": (features.excerpts * DEFAULT_CONFIG.step_s).tolist(),
+            "excerpt_steps": DEFAULT_CONFIG.n_steps,
+        }
     return {
         "step_s": DEFAULT_CONFIG.step_s,
+        **excerpts,
         "spectral_centroid_hz": features.spectral_centroid.tolist(),
         "spectral_rolloff_hz": features.spectral_rolloff.tolist(),
         "mfcc": features.mfcc.tolist(),

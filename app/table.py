@@ -47,7 +47,8 @@ ENERGY = "energy"
 
 
 def sound_of(embedding: np.ndarray | None) -> np.ndarray | None:
-    """A song's sound: the mean of its patches' embeddings, float32 (:data:`SOUND_SIZE`).
+    """A song's sound: the mean of its patches' embeddings, float32 (:data:`SOUND_SIZE`);
+    of a song longer than a minute, of the patches of the windows it is read through.
 
     The mean, not more: on the shared songs its nearest neighbours agree with the
     song's genre and quadrant as often as those of richer descriptions

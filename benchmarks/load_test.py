@@ -9,7 +9,12 @@ Past what it can answer within its wait limit the service is expected to refuse 
 answer (a 5xx, a dropped connection, a 503 without Retry-After) fails the run (exit
 status 1).
 
+With ``--at-start``, each ``--concurrency`` gets a service started for it, and the
+burst is sent the moment its ``/v2/health/ready`` answers 200 (polled every 20 ms):
+what a service that has analysed nothing yet admits and answers.
+
     python benchmarks/load_test.py --clip /usr/share/games/wesnoth/1.16/data/core/music/battle.ogg --clip-seconds 30
+    python benchmarks/load_test.py --clip .../battle.ogg --clip-seconds 30 --at-start --concurrency 16 64
     python benchmarks/load_test.py --url http://127.0.0.1:8000 --json
 """  # noqa: E501
 
@@ -186,7 +191,7 @@ def local_server(env: dict[str, str]) -> Iterator[tuple[str, int]]:
                     break
             except httpx.TransportError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.02)
         yield url, process.pid
     finally:
         process.terminate()
@@ -197,7 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running service; by default one is started here")
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16])
+    parser.add_argument(
+        "--at-start",
+        action="store_true",
+        help="a new service for each concurrency, the burst sent as soon as it is ready",
+    )
     parser.add_argument("--clip", type=Path, help="a real song to send (else synthetic clips)")
     parser.add_argument("--clip-seconds", type=float, default=5.0)
     parser.add_argument(
@@ -209,22 +219,34 @@ def main(argv: list[str] | None = None) -> int:
     # Other work on the machine, before this run adds its own.
     load_average = round(os.getloadavg()[0], 1)
     payloads = real_clip(args.clip, args.clip_seconds) if args.clip else clips(args.clip_seconds)
+
+    def burst(url: str, concurrency: int) -> dict:
+        return asyncio.run(run(url, payloads, args.requests, concurrency, args.retries))
+
+    reports = []
     if args.url:
-        report = asyncio.run(run(args.url, payloads, args.requests, args.concurrency, args.retries))
+        reports = [burst(args.url, c) for c in args.concurrency]
+    elif args.at_start:
+        for concurrency in args.concurrency:
+            with local_server({}) as (url, pid):
+                memory = PeakMemory(pid)
+                reports.append(burst(url, concurrency))
+                reports[-1]["server_peak_rss_mb"] = memory.stop()
     else:
         with local_server({}) as (url, pid):
             memory = PeakMemory(pid)
-            report = asyncio.run(run(url, payloads, args.requests, args.concurrency, args.retries))
-            report["server_peak_rss_mb"] = memory.stop()
-    report["clip"] = str(args.clip or "synthetic")
-    report["clip_s"] = args.clip_seconds
-    report["load_average_before"] = load_average
-    if args.json:
-        print(json.dumps(report))
-    else:
-        for key, value in report.items():
-            print(f"{key:>16}: {value}")
-    return 1 if report["errors"] else 0
+            reports = [burst(url, c) for c in args.concurrency]
+            reports[-1]["server_peak_rss_mb"] = memory.stop()
+    for report in reports:
+        report["clip"] = str(args.clip or "synthetic")
+        report["clip_s"] = args.clip_seconds
+        report["at_start"] = args.at_start
+        report["load_average_before"] = load_average
+        if args.json:
+            print(json.dumps(report))
+        else:
+            print("\n".join(f"{key:>16}: {value}" for key, value in report.items()) + "\n")
+    return 1 if any(report["errors"] for report in reports) else 0
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from app.analysis import decode_to_mono
 from app.audio import mono_mix
 from app.features import DEFAULT_CONFIG, Evidence
-from app.features.budget import descriptor_spans
+from app.features.budget import descriptor_spans, excerpt_starts
 from app.features.evidence import song_evidence
 from app.features.spectral import spectral_features
 from training.features import (
@@ -45,7 +45,8 @@ def evidence_file(path: Path) -> Evidence:
         audio = decode_to_mono(path, MAX_DURATION_S)
         mono = mono_mix(audio.mono)
         spans = descriptor_spans(mono.shape[0], DEFAULT_CONFIG)
-        spectral = spectral_features(mono, DEFAULT_CONFIG, tempo_spans=spans)
+        excerpts = excerpt_starts(mono.shape[0], DEFAULT_CONFIG)
+        spectral = spectral_features(mono, DEFAULT_CONFIG, tempo_spans=spans, excerpts=excerpts)
         return song_evidence(
             mono,
             DEFAULT_CONFIG.sample_rate,

@@ -25,6 +25,31 @@ RECENT_ANALYSES = 16
 """How many of the latest analyses the expected time to answer is estimated from."""
 
 
+class AnalysisTimes:
+    """How long an analysis holds its process, as admission expects it: the mean of the
+    latest :data:`RECENT_ANALYSES` analyses; before the first, the mean of the processes'
+    warm-up analyses (each process times its own, once its code is compiled)."""
+
+    def __init__(self) -> None:
+        self._recent_s: deque[float] = deque(maxlen=RECENT_ANALYSES)
+        self._warm_ups_s: list[float] = []
+
+    def warmed_up(self, seconds: float) -> None:
+        """Count a process's warm-up analysis."""
+        self._warm_ups_s.append(seconds)
+
+    def record(self, seconds: float) -> None:
+        """Count an analysis that held its process ``seconds``."""
+        self._recent_s.append(seconds)
+
+    def per_request_s(self) -> float:
+        """The expected time one analysis holds its process."""
+        times = self._recent_s or self._warm_ups_s
+        if not times:
+            raise RuntimeError("no process has warmed up yet")
+        return sum(times) / len(times)
+
+
 class AnalysisPool:
     """``size`` analysis processes, and the requests in line for them.
 
@@ -36,7 +61,8 @@ class AnalysisPool:
     503 with a Retry-After from the same estimate, so a client or load balancer can
     retry elsewhere or later.
 
-    The estimate is per request, from the mean time of the recent analyses: the audio
+    The estimate is per request (:class:`AnalysisTimes`), from the mean time of the
+    recent analyses, or before any from the processes' warm-up analyses: the audio
     length of a waiting upload is unknown until it is decoded.
     """
 
@@ -53,11 +79,7 @@ class AnalysisPool:
         self.capacity = size + queue
         self.max_wait_s = max_wait_s
         self.admitted = 0
-        self._recent_s: deque[float] = deque(maxlen=RECENT_ANALYSES)
-        # Until an analysis is measured: how long the processes took to start (imports,
-        # the model, a warm-up analysis), more than one analysis takes, so that a burst
-        # at start is not admitted beyond what the processes can answer in time.
-        self._start_s = 1.0
+        self.times = AnalysisTimes()
         self.workers: list[AnalysisWorker] = []
         self._free: asyncio.Queue[AnalysisWorker] = asyncio.Queue()
         # Threads only wait on pipes; the CPU work happens in the worker processes.
@@ -73,7 +95,6 @@ class AnalysisPool:
         restarted once.
         """
         loop = asyncio.get_running_loop()
-        started = time.monotonic()
         self.workers = [AnalysisWorker(*self._worker_args)]
         if not numba_cache_is_compiled():
             await loop.run_in_executor(self._threads, _wait_ready, self.workers[0])
@@ -81,8 +102,8 @@ class AnalysisPool:
         await asyncio.gather(
             *(loop.run_in_executor(self._threads, _wait_ready, w) for w in self.workers)
         )
-        self._start_s = time.monotonic() - started
         for worker in self.workers:
+            self.times.warmed_up(worker.warm_up_analysis_s)
             self._free.put_nowait(worker)
 
     def expected_answer_s(self) -> float:
@@ -109,7 +130,7 @@ class AnalysisPool:
         return max(1, math.ceil(max(answer - self.max_wait_s, over_cap * seconds_per_place)))
 
     def _seconds_per_request(self) -> float:
-        return sum(self._recent_s) / len(self._recent_s) if self._recent_s else self._start_s
+        return self.times.per_request_s()
 
     @contextmanager
     def admit(self) -> Iterator[None]:
@@ -141,14 +162,10 @@ class AnalysisPool:
         job.add_done_callback(release)
         return await asyncio.wrap_future(job)
 
-    def record(self, elapsed_s: float) -> None:
-        """Count one analysis that held its process ``elapsed_s`` into the estimate."""
-        self._recent_s.append(elapsed_s)
-
     def _release(self, worker: AnalysisWorker, elapsed_s: float | None) -> None:
         # Failures count too: a time-out held its process as long as it took.
         if elapsed_s is not None:
-            self.record(elapsed_s)
+            self.times.record(elapsed_s)
         self._free.put_nowait(worker)
 
     def shutdown(self) -> None:

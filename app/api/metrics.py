@@ -34,7 +34,9 @@ class Metrics:
         )
         self.stages = Histogram(
             "music_emotion_stage_duration_seconds",
-            "Time spent per analysed file in each stage: decode, features, inference.",
+            "Time spent per analysed file in each stage: decode, loudness, spectral, "
+            "zero_crossings, timbre, musicnn_input (log-mel patches), musicnn_network, "
+            "inference.",
             ["stage"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,

@@ -19,8 +19,10 @@ class FeatureConfig:
     The song-level descriptors (the timbral models and the tempo) read at most
     ``descriptor_budget_s`` seconds of a song: a longer song is sampled by
     ``descriptor_excerpts`` evenly spaced excerpts that share the budget (see
-    :func:`app.features.budget.descriptor_spans`), so its cost is bounded. The frame-level
-    features and the loudness cover every analysed second.
+    :func:`app.features.budget.descriptor_spans`), so its cost is bounded. A song with
+    more than ``max_windows`` windows is read through that many, evenly spread from its
+    start to its end (:func:`app.features.budget.excerpt_starts`): its frame-level
+    features and embedding are computed there only, so its cost is bounded too.
     """
 
     sample_rate: int = SAMPLE_RATE
@@ -39,6 +41,9 @@ class FeatureConfig:
     decoded, as in the training sets) is read whole."""
     descriptor_excerpts: int = 3
     """Excerpts a longer song is sampled by (20.3 s each with the default budget)."""
+    max_windows: int = 5
+    """Most windows a song is read through: a one-minute clip (60.03 s, the training sets'
+    longest) has 5 and is read whole, as every shorter one."""
 
     @property
     def step_s(self) -> float:

@@ -100,6 +100,13 @@ def musicnn_patches(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.n
     return frames[: n_patches * PATCH_FRAMES].reshape(n_patches, *PATCH_SHAPE)
 
 
+def patches_centred_in(n_patches: int, start_s: float, length_s: float) -> np.ndarray:
+    """Indices of the patches (of ``n_patches`` from the song's start) whose centre lies in
+    ``[start_s, start_s + length_s)``: the patches a window of the model reads."""
+    centres = (np.arange(n_patches) + 0.5) * PATCH_S
+    return np.flatnonzero((centres >= start_s) & (centres < start_s + length_s))
+
+
 class MusicnnEmbedder:
     """The converted musicnn network, loaded once and run with onnxruntime.
 

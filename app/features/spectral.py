@@ -9,6 +9,7 @@ is :func:`app.features.stft.stft_blocks` (librosa's, in float32 blocks).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -38,7 +39,8 @@ class SpectralFeatures:
     tempo_bpm : float
         Global tempo estimate of the whole signal.
     onset_envelope : np.ndarray
-        Shape (frames,): librosa's onset strength, one value per STFT hop (not pooled).
+        Shape (frames,): librosa's onset strength, one value per STFT hop (not pooled); of
+        each excerpt, end to end, for a song read through excerpts.
     log_mel : np.ndarray
         Shape (n_mels, frames): the log-power mel spectrogram the MFCC and the onset
         envelope come from (not pooled), for the song-level evidence.
@@ -72,12 +74,18 @@ def _filterbanks(config: FeatureConfig) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def spectral_features(
-    y: np.ndarray, config: FeatureConfig, tempo_spans: list[tuple[int, int]] | None = None
+    y: np.ndarray,
+    config: FeatureConfig,
+    tempo_spans: list[tuple[int, int]] | None = None,
+    excerpts: np.ndarray | None = None,
 ) -> SpectralFeatures:
     """Compute the spectral features of mono samples ``y`` at ``config.sample_rate``.
 
     The tempo reads the frames centred in ``tempo_spans`` (sample ranges; all frames if
-    None), the other features every frame.
+    None), the other features every frame. With ``excerpts`` (the first step of each
+    window a long song is read through: :func:`app.features.budget.excerpt_starts`) only
+    the frames of those windows are computed, their steps concatenated, and the tempo
+    reads all of them.
 
     Examples
     --------
@@ -88,29 +96,50 @@ def spectral_features(
     sr, hop, n_fft = config.sample_rate, config.hop_length, config.n_fft
     freqs, mel_basis, chroma_basis = _filterbanks(config)
     total = n_frames(y.shape[0], n_fft, hop)
-    centroids = np.empty(total, dtype=np.float32)
-    rolloffs = np.empty(total, dtype=np.float32)
-    chroma = np.empty((total, chroma_basis.shape[0]), dtype=np.float32)
-    mel = np.empty((total, mel_basis.shape[0]), dtype=np.float32)
-    # Each block of frames is reduced while its spectra are in cache.
-    for first, spectra in stft_blocks(y, n_fft, hop):
-        frames = slice(first, first + len(spectra))
-        magnitude = np.abs(spectra)
-        power = magnitude**2
-        centroids[frames] = centroid(magnitude, freqs)
-        rolloffs[frames] = rolloff(magnitude, freqs, config.rolloff_percent)
-        chroma[frames] = power @ chroma_basis.T
-        mel[frames] = power @ mel_basis.T
-    # The decibel floor is relative to the loudest frame of the whole song, as in librosa.
+    per_window = config.n_steps * config.frames_per_step
+    ranges = (
+        [(0, total)]
+        if excerpts is None
+        else [
+            (s * config.frames_per_step, s * config.frames_per_step + per_window) for s in excerpts
+        ]
+    )
+    count = sum(stop - first for first, stop in ranges)
+    centroids = np.empty(count, dtype=np.float32)
+    rolloffs = np.empty(count, dtype=np.float32)
+    chroma = np.empty((count, chroma_basis.shape[0]), dtype=np.float32)
+    mel = np.empty((count, mel_basis.shape[0]), dtype=np.float32)
+    row = 0
+    for frame_range in ranges:
+        # Each block of frames is reduced while its spectra are in cache.
+        for _, spectra in stft_blocks(y, n_fft, hop, frames=frame_range):
+            frames = slice(row, row + len(spectra))
+            magnitude = np.abs(spectra)
+            power = magnitude**2
+            centroids[frames] = centroid(magnitude, freqs)
+            rolloffs[frames] = rolloff(magnitude, freqs, config.rolloff_percent)
+            chroma[frames] = power @ chroma_basis.T
+            mel[frames] = power @ mel_basis.T
+            row += len(spectra)
+    # The decibel floor is relative to the loudest frame read, as in librosa (which reads
+    # the whole song).
     log_mel = librosa.power_to_db(np.ascontiguousarray(mel.T))
-    onset_envelope = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop)
+    if excerpts is None:
+        envelopes = [librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop)]
+        tempo_ranges = [_frame_ranges(tempo_spans, hop, total)]
+    else:
+        envelopes = [
+            librosa.onset.onset_strength(S=part, sr=sr, hop_length=hop)
+            for part in np.split(log_mel, len(ranges), axis=1)
+        ]
+        tempo_ranges = [None] * len(envelopes)
     steps = SpectralFeatures(
         spectral_centroid=centroids,
         spectral_rolloff=rolloffs,
         mfcc=librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc),
         chroma=librosa.util.normalize(chroma.T, norm=np.inf, axis=0),
-        tempo_bpm=tempo(onset_envelope, sr, hop, _frame_ranges(tempo_spans, hop, total)),
-        onset_envelope=onset_envelope,
+        tempo_bpm=tempo(envelopes, sr, hop, tempo_ranges),
+        onset_envelope=np.concatenate(envelopes),
         log_mel=log_mel,
     )
     return pool_steps(steps, config.frames_per_step)
@@ -126,13 +155,14 @@ def _frame_ranges(
 
 
 def tempo(
-    onset_envelope: np.ndarray,
+    onset_envelopes: Sequence[np.ndarray],
     sr: int,
     hop_length: int,
-    frame_ranges: list[tuple[int, int]] | None = None,
+    frame_ranges: Sequence[list[tuple[int, int]] | None],
 ) -> float:
-    """``librosa.feature.tempo`` of an onset envelope, in bounded memory; of the tempogram
-    columns in ``frame_ranges`` (``[first, stop)`` pairs) if given, else of all of them.
+    """``librosa.feature.tempo`` of onset envelopes (of one song, or of each of its
+    excerpts), in bounded memory; of the tempogram columns in each envelope's
+    ``frame_ranges`` (``[first, stop)`` pairs) where given, else of all of them.
 
     librosa averages an autocorrelation tempogram (8-s windows, one per onset frame, each
     normalised to a peak of 1) over the whole song: 0.5 GB for a 10-minute song. A
@@ -142,25 +172,27 @@ def tempo(
     rounding). librosa then applies its tempo prior to the mean, as it would.
     """
     win = librosa.time_to_frames(8.0, sr=sr, hop_length=hop_length).item()
-    n = onset_envelope.shape[-1]
-    # librosa's centring of the tempogram: column t reads padded[t : t + win].
-    padded = np.pad(onset_envelope, win // 2, mode="linear_ramp", end_values=0)
-    columns = sliding_window_view(padded, win)[:n]
     window = get_window("hann", win, fftbins=True)
     # librosa.autocorrelate transforms 2 * win - 1 points (767: slow); any longer transform
     # gives the same lags 0 to win - 1.
     n_pad = scipy.fft.next_fast_len(2 * win - 1, real=True)
     total = np.zeros(n_pad // 2 + 1)
-    ranges = frame_ranges or [(0, n)]
-    for start, stop in ranges:
-        for first in range(start, stop, TEMPO_CHUNK):
-            x = columns[first : min(first + TEMPO_CHUNK, stop)] * window
-            spectra = scipy.fft.rfft(x, n=n_pad, axis=1)
-            energy = np.einsum("ij,ij->i", x, x)
-            # librosa.util.normalize leaves silent columns (all zero) as they are.
-            energy[energy < np.finfo(energy.dtype).tiny] = 1.0
-            total += ((spectra.real**2 + spectra.imag**2) / energy[:, None]).sum(axis=0)
-    used = sum(stop - start for start, stop in ranges)
+    used = 0
+    for onset_envelope, envelope_ranges in zip(onset_envelopes, frame_ranges, strict=True):
+        n = onset_envelope.shape[-1]
+        # librosa's centring of the tempogram: column t reads padded[t : t + win].
+        padded = np.pad(onset_envelope, win // 2, mode="linear_ramp", end_values=0)
+        columns = sliding_window_view(padded, win)[:n]
+        ranges = envelope_ranges or [(0, n)]
+        for start, stop in ranges:
+            for first in range(start, stop, TEMPO_CHUNK):
+                x = columns[first : min(first + TEMPO_CHUNK, stop)] * window
+                spectra = scipy.fft.rfft(x, n=n_pad, axis=1)
+                energy = np.einsum("ij,ij->i", x, x)
+                # librosa.util.normalize leaves silent columns (all zero) as they are.
+                energy[energy < np.finfo(energy.dtype).tiny] = 1.0
+                total += ((spectra.real**2 + spectra.imag**2) / energy[:, None]).sum(axis=0)
+        used += sum(stop - start for start, stop in ranges)
     mean = scipy.fft.irfft(total / used, n=n_pad)[:win, None]
     return float(librosa.feature.tempo(tg=mean, sr=sr, hop_length=hop_length, aggregate=None)[0])
 

@@ -34,11 +34,14 @@ def stft_blocks(
     *,
     center: bool = True,
     block_frames: int = BLOCK_FRAMES,
+    frames: tuple[int, int] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Consecutive blocks of ``librosa.stft(y, n_fft=n_fft, hop_length=hop_length)``.
 
     Hann window of ``n_fft`` samples; with ``center``, frame ``t`` is centred on sample
-    ``t * hop_length`` and the signal is padded with zeros, as librosa's default.
+    ``t * hop_length`` and the signal is padded with zeros, as librosa's default. With
+    ``frames`` (``[first, stop)``), only those frames are computed; each frame's spectrum
+    depends on its own samples only, so they equal the whole transform's.
 
     Yields
     ------
@@ -50,8 +53,8 @@ def stft_blocks(
     dtype = np.result_type(y.dtype, np.complex64)
     window = _hann(n_fft)
     offset = n_fft // 2 if center else 0
-    total = n_frames(len(y), n_fft, hop_length, center)
-    for first in range(0, total, block_frames):
+    begin, total = frames or (0, n_frames(len(y), n_fft, hop_length, center))
+    for first in range(begin, total, block_frames):
         count = min(block_frames, total - first)
         start = first * hop_length - offset
         segment = _segment(y, start, start + (count - 1) * hop_length + n_fft)

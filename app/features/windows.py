@@ -4,7 +4,9 @@ A window is ``config.n_steps`` steps (20 s). Windows start every ``window_hop_s`
 (10 s) while they fit; if the last one stops short of the end, one more window is
 aligned with the end, so every step of the song is seen. A song shorter than one
 window is repeated (tiled) to fill it: its statistics stay those of the music,
-where zero padding would add silence the training data never had. When the features
+where zero padding would add silence the training data never had. A song longer than
+``config.max_windows`` windows is read through that many evenly spread ones
+(:mod:`app.features.budget`), its features computed there only. When the features
 carry musicnn's patch embeddings, each window also gets their mean and standard
 deviation over the patches whose centre lies in it (:func:`window_embeddings`).
 """
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.features import Features
+from app.features.budget import window_starts
 from app.features.config import DEFAULT_CONFIG, FeatureConfig
-from app.features.musicnn import PATCH_S
+from app.features.musicnn import patches_centred_in
 from app.features.timbre import Timbre
 
 SCALAR_NAMES: tuple[str, ...] = (
@@ -71,18 +74,6 @@ class Windows:
         return inputs
 
 
-def window_starts(n_steps: int, config: FeatureConfig = DEFAULT_CONFIG) -> np.ndarray:
-    """First step of each window for a song of ``n_steps`` steps."""
-    size = config.n_steps
-    if n_steps <= size:
-        return np.zeros(1, dtype=int)
-    hop = round(config.window_hop_s / config.step_s)
-    starts = list(range(0, n_steps - size + 1, hop))
-    if starts[-1] + size < n_steps:
-        starts.append(n_steps - size)
-    return np.asarray(starts)
-
-
 def scalar_vector(features: Features) -> np.ndarray:
     """The song-level scalars in :data:`SCALAR_NAMES` order."""
     values = [features.tempo_bpm, features.loudness_lufs, features.zero_crossings_per_s]
@@ -90,24 +81,32 @@ def scalar_vector(features: Features) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
-def window_embeddings(embedding: np.ndarray, start_s: np.ndarray, length_s: float) -> np.ndarray:
+def window_embeddings(
+    embedding: np.ndarray,
+    start_s: np.ndarray,
+    length_s: float,
+    patch_index: np.ndarray | None = None,
+) -> np.ndarray:
     """(windows, 2 * size): mean then standard deviation of the rows of ``embedding``
     (patches, size) whose patch centre lies in each window ``[start, start + length)``.
 
-    A window that holds no patch centre (a song shorter than one patch is one patch)
-    takes every patch.
+    Row ``i`` is patch ``patch_index[i]`` of the song (patch ``i`` if None). A window that
+    holds no patch centre (a song shorter than one patch is one patch) takes every patch.
     """
-    centres = (np.arange(len(embedding)) + 0.5) * PATCH_S
+    patches = np.arange(len(embedding)) if patch_index is None else np.asarray(patch_index)
+    n_patches = int(patches.max()) + 1 if len(patches) else 0
     rows = []
     for start in start_s:
-        inside = embedding[(centres >= start) & (centres < start + length_s)]
+        inside = embedding[np.isin(patches, patches_centred_in(n_patches, start, length_s))]
         inside = inside if len(inside) else embedding
         rows.append(np.concatenate([inside.mean(axis=0), inside.std(axis=0)]))
     return np.asarray(rows, dtype=np.float32)
 
 
 def windows(features: Features, config: FeatureConfig = DEFAULT_CONFIG) -> Windows:
-    """Cut ``features`` into model windows.
+    """Cut ``features`` into model windows: every ``config.window_hop_s`` (see
+    :func:`~app.features.budget.window_starts`), or one per excerpt of a song read
+    through excerpts (whatever the hop, so training crops of such a song are its windows).
 
     Examples
     --------
@@ -119,10 +118,15 @@ def windows(features: Features, config: FeatureConfig = DEFAULT_CONFIG) -> Windo
     steps = np.vstack(
         [features.spectral_centroid, features.spectral_rolloff, features.mfcc, features.chroma]
     )
-    if steps.shape[1] < size:
-        steps = np.tile(steps, -(-size // steps.shape[1]))[:, :size]
-    starts = window_starts(steps.shape[1], config)
-    stacked = np.stack([steps[:, s : s + size] for s in starts]).astype(np.float32)
+    if features.excerpts is not None:
+        starts = np.asarray(features.excerpts)
+        stacked = steps.reshape(len(steps), len(starts), size).transpose(1, 0, 2)
+        stacked = stacked.astype(np.float32)
+    else:
+        if steps.shape[1] < size:
+            steps = np.tile(steps, -(-size // steps.shape[1]))[:, :size]
+        starts = window_starts(steps.shape[1], config)
+        stacked = np.stack([steps[:, s : s + size] for s in starts]).astype(np.float32)
     n_mfcc = config.n_mfcc
     start_s = starts * config.step_s
     embedding = features.embedding
@@ -134,5 +138,5 @@ def windows(features: Features, config: FeatureConfig = DEFAULT_CONFIG) -> Windo
         start_s=start_s,
         musicnn=None
         if embedding is None
-        else window_embeddings(embedding, start_s, size * config.step_s),
+        else window_embeddings(embedding, start_s, size * config.step_s, features.patch_index),
     )

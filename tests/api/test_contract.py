@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.features import STAGES
 from tests.api.test_emotion import assert_problem
 from tests.audio_fixtures import encode, song
 
@@ -74,9 +75,10 @@ def test_metrics_count_requests_and_time_each_stage(client):
         'music_emotion_requests_total{method="POST",route="/v1/emotion",status="200"}',
         'music_emotion_requests_total{method="POST",route="/v1/emotion",status="415"}',
         'music_emotion_request_duration_seconds_bucket{le="0.5",route="/v1/emotion"}',
-        'music_emotion_stage_duration_seconds_count{stage="decode"}',
-        'music_emotion_stage_duration_seconds_count{stage="features"}',
-        'music_emotion_stage_duration_seconds_count{stage="inference"}',
+        *(
+            f'music_emotion_stage_duration_seconds_count{{stage="{stage}"}}'
+            for stage in ("decode", *STAGES, "inference")
+        ),
         "music_emotion_in_flight_requests 1.0",  # this scrape itself
     ):
         assert line in text, line
