@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import av
@@ -40,6 +43,46 @@ def clicks(bpm: float, seconds: float, sr: int = 44100) -> np.ndarray:
         i = int(start * sr)
         y[i : i + burst.size] += burst
     return y
+
+
+def metered_clicks(bpm: float, beats_per_bar: int, seconds: float, sr: int = 44100) -> np.ndarray:
+    """A click track in a meter: each bar's first beat a loud low thump (60 Hz under
+    800 Hz), the other beats soft 2-kHz ticks, all decaying over 80 ms."""
+    y = np.zeros(int(seconds * sr), np.float32)
+    n = int(0.08 * sr)
+    t = np.arange(n) / sr
+    decay = np.exp(-np.linspace(0, 8, n))
+    downbeat = 0.6 * decay * (np.sin(2 * np.pi * 60 * t) + 0.5 * np.sin(2 * np.pi * 800 * t))
+    beat = 0.2 * decay * np.sin(2 * np.pi * 2000 * t)
+    for k, start in enumerate(np.arange(0, seconds - 0.1, 60.0 / bpm)):
+        i = int(start * sr)
+        y[i : i + n] += downbeat if k % beats_per_bar == 0 else beat
+    return y
+
+
+def progression(chords: list[tuple[int, ...]], seconds_each: float, repeats: int, sr: int = 44100):
+    """Chords (MIDI note numbers) struck in turn, ``repeats`` times: each note a tone with
+    its first four harmonics, each chord decaying over ``seconds_each``."""
+    n = int(seconds_each * sr)
+    t = np.arange(n) / sr
+    envelope = np.minimum(1.0, t / 0.02) * np.exp(-t)
+    bars = []
+    for notes in chords:
+        freqs = [440.0 * 2 ** ((m - 69) / 12) for m in notes]
+        partials = sum(np.sin(2 * np.pi * f * h * t) / h for f in freqs for h in range(1, 5))
+        bars.append(envelope * partials / len(freqs))
+    return (0.3 * np.concatenate(bars * repeats)).astype(np.float32)
+
+
+def spoken(text: str) -> tuple[np.ndarray, int] | None:
+    """``text`` spoken by Debian's espeak-ng (samples, rate); None where it is missing."""
+    if shutil.which("espeak-ng") is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        wav = Path(folder) / "speech.wav"
+        subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, capture_output=True)
+        samples, sr = sf.read(wav, dtype="float32")
+    return samples, sr
 
 
 def noise(seconds: float, sr: int = 44100, amplitude: float = 0.1, seed: int = 0) -> np.ndarray:

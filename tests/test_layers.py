@@ -19,15 +19,17 @@ CORE = (
     "app.calibration",
     "app.model",
     "app.analysis",
+    "app.audio_features",
     "app.worker",
     "app.result",
     "app.settings",
     "app.table",
     "app.dataset",
 )
-"""Decoding, features, model, the analysis path, the process that runs analyses, the
-result's shape and rounding, the settings and the error vocabulary; the catalogue's
-column names and where its dataset lives (the job writes it, the queries read it)."""
+"""Decoding, features, model, the analysis path, Spotify's audio features of an analysis,
+the process that runs analyses, the result's shape and rounding, the settings and the
+error vocabulary; the catalogue's column names and where its dataset lives (the job
+writes it, the queries read it)."""
 
 ABOVE_THE_CORE = ("app.api", "app.catalogue", "app.search", "app.cli", "training")
 

@@ -7,7 +7,7 @@ inputs for the same file, including after a round trip through the feature cache
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +18,14 @@ from app.audio import decode
 from app.features import Features
 from app.features.config import SAMPLE_RATE
 from app.features.loudness import integrated_loudness
-from app.features.musicnn import EMBEDDING_OUTPUT
+from app.features.musicnn import EMBEDDING_OUTPUT, TAGGRAM_OUTPUT
 from app.features.windows import windows
 from app.settings import Settings
 from tests.audio_fixtures import song, write
 
 training_features = pytest.importorskip("training.features")
 embed_all = pytest.importorskip("training.musicnn_features").embed_all
+evidence_file = pytest.importorskip("training.evidence").evidence_file
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +36,19 @@ def analyzer() -> Analyzer:
 
 def training_features_of(path: Path, cache: Path) -> Features:
     """The features the training package gives ``path`` through its caches, with musicnn's
-    embedding (which the served model reads) attached as ``make_songs`` attaches it."""
+    embedding (which the served model reads) attached as ``make_songs`` attaches it, and
+    its tags as the audio features' calibration reads them."""
     [features] = training_features.extract_all([path], cache / "features", progress=False)
     [outputs] = embed_all([path], cache / "musicnn", progress=False)
-    return replace(features, embedding=outputs[EMBEDDING_OUTPUT])
+    return replace(features, embedding=outputs[EMBEDDING_OUTPUT], taggram=outputs[TAGGRAM_OUTPUT])
 
 
 def assert_same_features(a: Features, b: Features) -> None:
-    for field in fields(Features):
-        x, y = getattr(a, field.name), getattr(b, field.name)
-        if isinstance(x, np.ndarray):
-            np.testing.assert_array_equal(x, y, err_msg=field.name)
-        else:
-            assert x == y, field.name
+    """Equal features, nested records (timbre, evidence) field by field."""
+    a, b = training_features.flatten_record(a), training_features.flatten_record(b)
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "m4a", "flac"])
@@ -60,6 +61,8 @@ def test_training_and_serving_features_are_identical(tmp_path, song_files, analy
 
     assert_same_features(computed, served)
     assert_same_features(cached, served)
+    # The evidence the audio features' calibration computes on its own path, too.
+    assert_same_features(replace(served, evidence=evidence_file(path)), served)
     for name, array in windows(cached).inputs().items():
         np.testing.assert_array_equal(array, windows(served).inputs()[name], err_msg=name)
 

@@ -16,16 +16,16 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from app.analysis import decode_to_mono
-from app.features import DEFAULT_CONFIG, FeatureConfig, Features, Timbre, extract
+from app.features import DEFAULT_CONFIG, FeatureConfig, Features, extract
 from app.settings import Settings
 
 FEATURES_VERSION = 3
@@ -70,34 +70,52 @@ def save_npz(arrays: dict[str, np.ndarray], file: Path) -> None:
 
 
 def save_features(features: Features, file: Path) -> None:
-    """Write ``features`` to ``file`` (.npz) atomically, so a killed run leaves no torn file."""
-    arrays = {}
-    for field in fields(Features):
-        value = getattr(features, field.name)
-        if value is None:
-            continue
-        if isinstance(value, Timbre):
-            arrays |= {f"timbre.{name}": np.float64(v) for name, v in vars(value).items()}
-        else:
-            arrays[field.name] = np.asarray(value)
-    save_npz(arrays, file)
+    """Write ``features`` to ``file`` (.npz) atomically, so a killed run leaves no torn file.
+
+    A nested record (the timbre, the evidence and its parts) is stored field by field
+    under dotted names (``timbre.hardness``, ``evidence.rhythm.tempo_bpm``)."""
+    save_npz(flatten_record(features), file)
 
 
 def load_features(file: Path) -> Features:
-    """Read features written by :func:`save_features`."""
+    """Read features written by :func:`save_features`; a field missing from the file (an
+    optional one that was None, or one added since it was written) is left at its default."""
     with np.load(file) as data:
-        values = {}
-        for field in fields(Features):
-            if field.name == "timbre":
-                names = Timbre.__dataclass_fields__
-                values["timbre"] = Timbre(**{n: float(data[f"timbre.{n}"]) for n in names})
-            elif field.name not in data:
-                continue  # an optional field that was None
-            elif data[field.name].ndim == 0:
-                values[field.name] = float(data[field.name])
+        return unflatten_record(Features, {name: data[name] for name in data.files})
+
+
+def flatten_record(record: object, prefix: str = "") -> dict[str, np.ndarray]:
+    """A dataclass's fields as arrays under dotted names, None fields left out."""
+    arrays = {}
+    for field in fields(record):
+        value = getattr(record, field.name)
+        if value is None:
+            continue
+        if is_dataclass(value):
+            arrays |= flatten_record(value, f"{prefix}{field.name}.")
+        else:
+            arrays[prefix + field.name] = np.asarray(value)
+    return arrays
+
+
+def unflatten_record(kind: type, arrays: dict[str, np.ndarray], prefix: str = "") -> Any:
+    """The ``kind`` dataclass :func:`flatten_record` stored in ``arrays``: 0-d arrays become
+    floats, arrays of a tuple field tuples."""
+    hints = get_type_hints(kind)
+    values = {}
+    for field in fields(kind):
+        name, hint = prefix + field.name, hints[field.name]
+        nested = next((t for t in (hint, *get_args(hint)) if is_dataclass(t)), None)
+        if nested is not None:
+            if any(key.startswith(f"{name}.") for key in arrays):
+                values[field.name] = unflatten_record(nested, arrays, f"{name}.")
+        elif name in arrays:
+            array = arrays[name]
+            if get_origin(hint) is tuple:
+                values[field.name] = tuple(array.tolist())
             else:
-                values[field.name] = data[field.name]
-    return Features(**values)
+                values[field.name] = float(array) if array.ndim == 0 else array
+    return kind(**values)
 
 
 def extract_file(path: Path, config: FeatureConfig = DEFAULT_CONFIG) -> Features:

@@ -1,8 +1,9 @@
 """The one feature pipeline, shared by the service and the training package.
 
 :func:`extract` turns decoded samples into a :class:`Features` record: song-level
-scalars (tempo, loudness, zero crossings, eight timbral descriptors) and 0.1-s time
-steps of spectral centroid, rolloff, MFCC and chroma over the whole analysed audio. The
+scalars (tempo, loudness, zero crossings, eight timbral descriptors), 0.1-s time
+steps of spectral centroid, rolloff, MFCC and chroma over the whole analysed audio, and
+the song-level evidence behind the audio features (:mod:`app.features.evidence`). The
 tempo and the timbral descriptors read a bounded sample of a long song
 (:mod:`app.features.budget`).
 :mod:`app.features.windows` cuts those steps into the network's 200-step windows.
@@ -22,9 +23,11 @@ from app.audio import mono_mix
 from app.errors import SilentAudioError
 from app.features.budget import descriptor_spans, excerpt_starts
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE, FeatureConfig
+from app.features.evidence import Evidence, song_evidence
 from app.features.loudness import SILENCE_LUFS, integrated_loudness
 from app.features.musicnn import (
     EMBEDDING_OUTPUT,
+    TAGGRAM_OUTPUT,
     MusicnnEmbedder,
     musicnn_patches,
     patches_centred_in,
@@ -34,7 +37,15 @@ from app.features.timbre import Timbre
 from app.features.timbre import timbre as timbral_descriptors
 from app.features.zero_crossings import zero_crossings_per_s
 
-__all__ = ["DEFAULT_CONFIG", "SAMPLE_RATE", "FeatureConfig", "Features", "Timbre", "extract"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "SAMPLE_RATE",
+    "Evidence",
+    "FeatureConfig",
+    "Features",
+    "Timbre",
+    "extract",
+]
 
 TIMBRE_CHUNK_S = 60.0
 """Longest stretch the timbral models see at once.
@@ -71,6 +82,13 @@ class Features:
     patch_index : np.ndarray or None
         The patch (from the song's start) of each row of ``embedding``: for a song read
         through excerpts, the patches centred in them. None when the rows are every patch.
+    taggram : np.ndarray or None
+        Shape (patches, 50): musicnn's tag probabilities of the same patches as
+        ``embedding`` (tag names in the network's card), or None without the network.
+    evidence : Evidence or None
+        Rhythm, key, level and texture evidence (:mod:`app.features.evidence`), of the
+        excerpts for a song read through them; None only in features stored before it
+        existed.
     """
 
     duration_s: float
@@ -85,6 +103,8 @@ class Features:
     embedding: np.ndarray | None = None
     excerpts: np.ndarray | None = None
     patch_index: np.ndarray | None = None
+    taggram: np.ndarray | None = None
+    evidence: Evidence | None = None
 
 
 def extract(
@@ -104,7 +124,7 @@ def extract(
     measured the mix's loudness (which the timbral models normalise; see
     :func:`app.features.loudness.integrated_loudness_and_mix`), it may pass that as
     ``mono_loudness_lufs`` rather than have it measured again. With an ``embedder``
-    the features include musicnn's embedding of every 3-s patch. With ``timings``, the
+    the features include musicnn's embedding and tags of every 3-s patch. With ``timings``, the
     seconds each family of features took are added to it (:data:`STAGES`).
 
     Raises
@@ -138,9 +158,11 @@ def extract(
         crossings = zero_crossings_per_s(mono, sr)
     with clock("timbre"):
         timbre = song_timbre(mono, sr, mono_loudness, spans)
-    embedding, patch_index = None, None
+    with clock("evidence"):
+        evidence = song_evidence(mono, sr, config.hop_length, spectral, mono_loudness)
+    outputs, patch_index = {}, None
     if embedder is not None:
-        embedding, patch_index = song_embedding(mono, sr, embedder, excerpts, config, clock)
+        outputs, patch_index = song_embedding(mono, sr, embedder, excerpts, config, clock)
     return Features(
         duration_s=mono.shape[0] / sr,
         tempo_bpm=spectral.tempo_bpm,
@@ -151,16 +173,26 @@ def extract(
         spectral_rolloff=spectral.spectral_rolloff,
         mfcc=spectral.mfcc,
         chroma=spectral.chroma,
-        embedding=embedding,
+        embedding=outputs.get(EMBEDDING_OUTPUT),
         excerpts=excerpts,
         patch_index=patch_index,
+        taggram=outputs.get(TAGGRAM_OUTPUT),
+        evidence=evidence,
     )
 
 
-STAGES = ("loudness", "spectral", "zero_crossings", "timbre", "musicnn_input", "musicnn_network")
+STAGES = (
+    "loudness",
+    "spectral",
+    "zero_crossings",
+    "timbre",
+    "evidence",
+    "musicnn_input",
+    "musicnn_network",
+)
 """The families of features :func:`extract` times: the loudness (when it measures it), the
-spectral features and tempo, the zero crossings, the timbral descriptors, musicnn's log-mel
-patches and its network."""
+spectral features and tempo, the zero crossings, the timbral descriptors, the audio
+features' evidence, musicnn's log-mel patches and its network."""
 
 
 class _Stopwatch:
@@ -186,11 +218,11 @@ def song_embedding(
     excerpts: np.ndarray | None,
     config: FeatureConfig,
     clock: _Stopwatch | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """musicnn's embedding of every patch of ``mono``, or of those centred in the
-    ``excerpts`` (first steps of the windows a long song is read through) with their
-    indices. The log-mel patches are cut from the whole song either way, so that each
-    patch is the one training reads (it embeds every patch)."""
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """musicnn's outputs (output name -> (patches, size)) of every patch of ``mono``, or of
+    those centred in the ``excerpts`` (first steps of the windows a long song is read
+    through) with their indices. The log-mel patches are cut from the whole song either
+    way, so that each patch is the one training reads (it embeds every patch)."""
     clock = clock or _Stopwatch(None)
     with clock("musicnn_input"):
         patches = musicnn_patches(mono, sr)
@@ -201,7 +233,7 @@ def song_embedding(
             index = np.unique(np.concatenate(centred))
             patches = patches[index]
     with clock("musicnn_network"):
-        return embedder(patches)[EMBEDDING_OUTPUT], index
+        return embedder(patches), index
 
 
 def song_timbre(

@@ -58,6 +58,9 @@ EMBEDDING_OUTPUT = "penultimate"
 """The output the emotion model reads, per patch (200 values): the back-end's dense layer,
 the best of the network's outputs as input to a linear probe of valence and arousal."""
 
+TAGGRAM_OUTPUT = "taggram"
+"""The output of tag probabilities, per patch (50 values, named by the card's ``tags``)."""
+
 
 def graph_sha256(model: Path) -> str:
     """SHA-256 of ``<model>.onnx``: how a model card names the musicnn graph it reads."""

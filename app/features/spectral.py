@@ -10,7 +10,7 @@ is :func:`app.features.stft.stft_blocks` (librosa's, in float32 blocks).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import librosa
@@ -38,6 +38,12 @@ class SpectralFeatures:
         Shape (n_chroma, steps), each frame normalised to a maximum of 1.
     tempo_bpm : float
         Global tempo estimate of the whole signal.
+    onset_envelope : np.ndarray
+        Shape (frames,): librosa's onset strength, one value per STFT hop (not pooled); of
+        each excerpt, end to end, for a song read through excerpts.
+    log_mel : np.ndarray
+        Shape (n_mels, frames): the log-power mel spectrogram the MFCC and the onset
+        envelope come from (not pooled), for the song-level evidence.
     """
 
     spectral_centroid: np.ndarray
@@ -45,6 +51,8 @@ class SpectralFeatures:
     mfcc: np.ndarray
     chroma: np.ndarray
     tempo_bpm: float
+    onset_envelope: np.ndarray
+    log_mel: np.ndarray
 
 
 TEMPO_CHUNK = 256
@@ -131,6 +139,8 @@ def spectral_features(
         mfcc=librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc),
         chroma=librosa.util.normalize(chroma.T, norm=np.inf, axis=0),
         tempo_bpm=tempo(envelopes, sr, hop, tempo_ranges),
+        onset_envelope=np.concatenate(envelopes),
+        log_mel=log_mel,
     )
     return pool_steps(steps, config.frames_per_step)
 
@@ -225,17 +235,18 @@ def _first_reaching(x, percent):  # pragma: no cover - compiled
 
 
 def pool_steps(frames: SpectralFeatures, frames_per_step: int) -> SpectralFeatures:
-    """Average each run of ``frames_per_step`` frames into one step; a partial tail is dropped."""
+    """Average each run of ``frames_per_step`` frames into one step; a partial tail is
+    dropped. The onset envelope and the mel spectrogram stay frame-level."""
 
     def pool(x: np.ndarray) -> np.ndarray:
         steps = x.shape[-1] // frames_per_step
         blocks = x[..., : steps * frames_per_step].reshape(*x.shape[:-1], steps, frames_per_step)
         return blocks.mean(axis=-1).astype(np.float32)
 
-    return SpectralFeatures(
+    return replace(
+        frames,
         spectral_centroid=pool(frames.spectral_centroid),
         spectral_rolloff=pool(frames.spectral_rolloff),
         mfcc=pool(frames.mfcc),
         chroma=pool(frames.chroma),
-        tempo_bpm=frames.tempo_bpm,
     )

@@ -52,7 +52,8 @@ def test_start_up_logs_each_step_and_its_duration(tmp_path):
     for step in (
         r"model music-emotion \S+ loaded from \S+ in \d+\.\d s",
         r"starting 1 analysis processes",
-        r"analysis process \d+ ready: model loaded in \d+\.\d s, warmed up in \d+\.\d s \(numba",
+        r"analysis process \d+ ready: model loaded in \d+\.\d s, warmed up in \d+\.\d s, "
+        r"one warm-up analysis \d+\.\d+ s \(numba",
         r"ready: 1 analysis processes warm in \d+\.\d s",
     ):
         assert re.search(step, text), f"{step!r} not in the log:\n{text}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,10 +17,11 @@ from .conftest import random_features, synth_clip
 
 
 def assert_same(a, b):
-    for field in fields(a):
-        assert np.array_equal(getattr(a, field.name), getattr(b, field.name)) or (
-            getattr(a, field.name) == getattr(b, field.name)
-        ), field.name
+    """Equal features, nested records (timbre, evidence) field by field."""
+    a, b = cached.flatten_record(a), cached.flatten_record(b)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
 
 
 def test_npz_round_trip(tmp_path):

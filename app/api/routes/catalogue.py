@@ -54,6 +54,8 @@ MAX_POINTS = 250_000
 """Most songs ``/points`` sends; a larger catalogue sends an even sample of them."""
 
 PROBLEMS = problem_responses(401, 404, 422, 500, 501, 503)
+UPLOAD_PROBLEMS = problem_responses(400, 401, 404, 413, 415, 422, 500, 501, 503, 504)
+"""``/similar`` also takes an upload, which can be malformed, too large or not audio."""
 
 
 class TrackOut(BaseModel):
@@ -236,7 +238,10 @@ def search(
 
 
 @router.post(
-    "/similar", response_model=Tracks, response_model_exclude_none=True, responses=PROBLEMS
+    "/similar",
+    response_model=Tracks,
+    response_model_exclude_none=True,
+    responses=UPLOAD_PROBLEMS,
 )
 async def similar(
     request: Request,
