@@ -3,8 +3,9 @@
 Usage (from the repository root, venv active; the caches as ``music-emotion-train``'s)::
 
     python benchmarks/spotify_agreement.py --data ../shared/datasets \\
-        --model model_store/music-emotion-0.3.0 --cache .cache/features \\
-        --musicnn-cache .cache/musicnn --evidence-cache .cache/evidence
+        --model model_store/music-emotion-0.4.0 --cache .cache/features \\
+        --musicnn-cache .cache/musicnn --evidence-cache .cache/evidence \\
+        --out-of-fold .cache/out_of_fold/music-emotion-0.4.0.csv
 
 Prints one table: per field, Pearson and Spearman r and the mean absolute error against
 Spotify's values in ``spotify/fourq_spotify_features.csv`` (83 songs); tempo accuracy
@@ -18,9 +19,11 @@ Honesty of the figures:
 - Every fitted field is scored out of fold: the calibration (:mod:`training.audio_features`)
   is refitted without each song's fold (10 folds, an artist's songs together), and the
   figures are the mean (and spread) over ``--seeds`` such splits.
-- The model's valence and arousal are out-of-fold predictions of its training
-  configuration (5-fold cross-validation over all 1040 training clips): the shipped model
-  was trained on these songs, so its own outputs on them would flatter the figures.
+- The model's valence and arousal are out-of-fold predictions over all 1040 training
+  clips: the training's own outer cross-validation (``--out-of-fold``, the file
+  ``music-emotion-train --oof`` wrote), or else a 5-fold cross-validation of the card's
+  configuration; the shipped model was trained on these songs, so its own outputs on
+  them would flatter the figures.
 - Tempo, key, mode and time signature fit nothing on these songs (the tempo prior and
   the mode and meter thresholds come from Spotify's distribution over 145,000 tracks and
   from the other training clips); their method was chosen among the variants printed

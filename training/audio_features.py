@@ -52,6 +52,7 @@ from training.datasets import Item, load
 from training.evidence import evidence_all
 from training.features import extract_all
 from training.musicnn_features import embed_all
+from training.out_of_fold import read_out_of_fold
 from training.train import TrainConfig
 
 SPOTIFY_TABLE = Path("spotify") / "fourq_spotify_features.csv"
@@ -373,13 +374,16 @@ def load_corpus(
     musicnn_cache: Path,
     evidence_cache: Path,
     emotion_cache: Path,
+    out_of_fold: Path | None = None,
     folds: int = 5,
     progress: bool = True,
 ) -> tuple[list[Song], list[Song], tuple[str, ...]]:
     """(matched songs, corpus songs, tag names) of the Emotify and 4Q clips under ``data``.
 
-    The out-of-fold valence and arousal are cached in ``emotion_cache`` (an ``.npz`` of
-    the clips' keys and predictions), as the cross-validation takes minutes.
+    The out-of-fold valence and arousal are read from ``out_of_fold`` (the training's
+    ``--oof`` file: its outer cross-validation, which made the model) when given; else
+    computed by :func:`out_of_fold_emotion` and cached in ``emotion_cache`` (an ``.npz``
+    of the clips' keys and predictions), as the cross-validation takes minutes.
     """
     items = load("4q", data) + load("emotify", data)
     tags = tuple(json.loads((model_dir / f"{EMBEDDER_FILE}.json").read_text())["tags"])
@@ -387,7 +391,13 @@ def load_corpus(
     evidence = evidence_all(paths, evidence_cache, progress=progress)
     outputs = embed_all(paths, musicnn_cache, model_dir / EMBEDDER_FILE, progress=progress)
     keys = [item.key for item in items]
-    if emotion_cache.is_file():
+    if out_of_fold is not None:
+        predicted = read_out_of_fold(out_of_fold)
+        missing = [p for p in paths if p.resolve() not in predicted]
+        if missing:
+            raise ValueError(f"{out_of_fold} has no prediction of {missing[0]} ({len(missing)})")
+        emotion = np.array([predicted[p.resolve()] for p in paths])
+    elif emotion_cache.is_file():
         with np.load(emotion_cache) as cached:
             if list(cached["keys"]) != keys:
                 raise ValueError(f"{emotion_cache} holds other clips: delete it to recompute")
@@ -420,7 +430,28 @@ def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the out-of-fold valence and arousal (default .cache/out_of_fold/<model>.npz)",
     )
+    parser.add_argument(
+        "--out-of-fold",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="the training's out-of-fold predictions (music-emotion-train --oof), read "
+        "instead of the emotion cache's cross-validation of the card's configuration",
+    )
     parser.add_argument("--folds", type=int, default=5, help="folds of the emotion CV")
+
+
+def valence_arousal_source(args: argparse.Namespace) -> str:
+    """Where :func:`corpus_of` took the clips' out-of-fold valence and arousal from."""
+    if args.out_of_fold is not None:
+        return (
+            "out-of-fold predictions of the training's outer cross-validation "
+            "(music-emotion-train --oof: the nested selection and the ensemble, as shipped)"
+        )
+    return (
+        f"out-of-fold predictions, {args.folds}-fold cross-validation of the model's "
+        "training configuration"
+    )
 
 
 def corpus_of(args: argparse.Namespace, progress: bool = True) -> tuple[list[Song], ...]:
@@ -435,6 +466,7 @@ def corpus_of(args: argparse.Namespace, progress: bool = True) -> tuple[list[Son
         musicnn_cache=args.musicnn_cache,
         evidence_cache=args.evidence_cache,
         emotion_cache=emotion_cache,
+        out_of_fold=args.out_of_fold,
         folds=args.folds,
         progress=progress,
     )
@@ -467,8 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "reference_quantiles": str(REFERENCE_QUANTILES),
             "corpus_clips": len(corpus),
             "corpus": "Emotify and 4Q training clips other than the matched songs",
-            "valence_arousal": f"out-of-fold predictions, {args.folds}-fold cross-validation "
-            "of the model's training configuration",
+            "valence_arousal": valence_arousal_source(args),
         },
     )
     target = args.model / CALIBRATION_FILE

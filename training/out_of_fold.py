@@ -66,3 +66,13 @@ def write_out_of_fold(rows: Sequence[dict], path: Path) -> None:
         writer = csv.DictWriter(handle, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def read_out_of_fold(path: Path) -> dict[Path, tuple[float, float]]:
+    """The (valence, arousal) of every song of a file written by :func:`write_out_of_fold`,
+    keyed by its audio file's resolved path."""
+    with open(path, newline="") as handle:
+        return {
+            Path(row["path"]).resolve(): (float(row["valence"]), float(row["arousal"]))
+            for row in csv.DictReader(handle)
+        }

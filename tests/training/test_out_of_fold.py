@@ -10,7 +10,7 @@ import numpy as np
 
 from training.cross_validation import CrossValidation, split_folds
 from training.data import SIGNS
-from training.out_of_fold import COLUMNS, out_of_fold_rows, write_out_of_fold
+from training.out_of_fold import COLUMNS, out_of_fold_rows, read_out_of_fold, write_out_of_fold
 
 
 def made_up_cv(songs, seed: int = 0) -> CrossValidation:
@@ -43,6 +43,9 @@ def test_every_song_gets_its_out_of_fold_values(songs, tmp_path):
         read = list(csv.DictReader(handle))
     assert tuple(read[0]) == COLUMNS and len(read) == len(songs)
     assert float(read[3]["valence"]) == rows[3]["valence"]
+    values = read_out_of_fold(tmp_path / "oof" / "songs.csv")
+    assert list(values) == [p.resolve() for p in paths]
+    assert values[paths[3].resolve()] == (rows[3]["valence"], rows[3]["arousal"])
 
 
 def test_a_songs_probability_does_not_read_its_own_folds_labels(songs):
