@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SHIPPED_MODEL = ("music-emotion", "0.3.0")
+SHIPPED_MODEL = ("music-emotion", "0.4.0")
 """Name and version of the shipped model, the one place they are written: its folder is
 ``model_store/<name>-<version>``, and the training command's defaults make it."""
 

@@ -16,9 +16,9 @@ has seen every training clip, so its outputs on them are more confident than on 
 song, and weights fitted on them would trust them too much.
 
 Run ``python -m training.audio_features --data ../shared/datasets --model
-model_store/music-emotion-0.3.0`` to write ``audio_features.json`` beside the model
-(see :func:`main` for the caches it reads). ``benchmarks/spotify_agreement.py`` scores
-the whole procedure out of fold.
+model_store/music-emotion-0.4.0 --out-of-fold <the training's --oof file>`` to write
+``audio_features.json`` beside the model (see :func:`main` for the caches it reads).
+``benchmarks/spotify_agreement.py`` scores the whole procedure out of fold.
 """
 
 from __future__ import annotations

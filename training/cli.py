@@ -57,13 +57,7 @@ from training.train import TrainConfig, emotify_map_of, train_network
 DEFAULT_DATASETS = ("emotify", "4q")
 """Trained on when ``--datasets`` is not given (those whose folder exists under --data)."""
 
-SHIPPED_CANDIDATES = (
-    "base",
-    "musicnn",
-    "musicnn+tags",
-    "musicnn+confidence",
-    "musicnn+tags+confidence",
-)
+SHIPPED_CANDIDATES = ("musicnn", "musicnn+tags", "musicnn+linear", "musicnn+tags+linear")
 """The default ``--candidates``: those the shipped model was chosen among."""
 
 TRAIN_OPTIONS: dict[str, tuple[str, str | None]] = {
