@@ -13,7 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
+from app import calibration
 from app.analysis import Emotion, Quadrant
+from app.audio_features import AudioFeatures, AudioFeaturesCalibration, audio_features
 from app.features import Features, Timbre
 from app.features.config import DEFAULT_CONFIG
 from app.model import EmotionModel
@@ -33,6 +35,14 @@ def rounded(value: Any) -> Any:
     if isinstance(value, list):
         return [rounded(item) for item in value]
     return value
+
+
+def reported_audio_features(
+    emotion: Emotion, calibration: AudioFeaturesCalibration
+) -> AudioFeatures:
+    """Spotify's audio features of an analysed song as the API, the command line and the
+    catalogue report them: rounded."""
+    return AudioFeatures(**rounded(audio_features(emotion, calibration).to_dict()))
 
 
 def feature_summary(features: Features) -> dict[str, Any]:
@@ -128,12 +138,43 @@ class Moods(BaseModel):
     sadness: float = Field(ge=0, le=1, examples=[0.05])
 
 
+class Confidence(BaseModel):
+    """How sure the model is, as calibrated probabilities (fitted out of fold in its
+    training: of the songs given 0.8, about 80% were right)."""
+
+    quadrant: float = Field(
+        ge=0,
+        le=1,
+        description="Probability that the shown quadrant is the song's; low (below about "
+        "0.6) near the axes, where the quadrant is uncertain.",
+        examples=[0.83],
+    )
+    valence_positive: float = Field(
+        ge=0, le=1, description="Probability that the valence is positive.", examples=[0.93]
+    )
+    arousal_positive: float = Field(
+        ge=0, le=1, description="Probability that the arousal is positive.", examples=[0.88]
+    )
+
+    @classmethod
+    def of(cls, confidence: calibration.Confidence) -> Confidence:
+        """The reported part of an analysis's confidence."""
+        return cls(
+            quadrant=confidence.quadrant,
+            valence_positive=confidence.valence_positive,
+            arousal_positive=confidence.arousal_positive,
+        )
+
+
 class EmotionResult(BaseModel):
     """A song's emotion on Russell's circumplex; every number rounded to 4 decimals."""
 
     valence: float = Field(ge=-1, le=1, description="Negative to positive; 0 is neutral.")
     arousal: float = Field(ge=-1, le=1, description="Calm to energetic; 0 is neutral.")
     quadrant: Quadrant
+    confidence: Confidence | None = Field(
+        None, description="Calibrated probabilities, when the model's card has a calibration."
+    )
     spread: Spread
     duration_s: float = Field(description="Duration of the analysed audio.")
     truncated: bool = Field(description="True if the file was longer than the analysed limit.")
@@ -164,6 +205,7 @@ class EmotionResult(BaseModel):
             valence=emotion.valence,
             arousal=emotion.arousal,
             quadrant=emotion.quadrant,
+            confidence=None if emotion.confidence is None else Confidence.of(emotion.confidence),
             spread=Spread(valence=emotion.valence_spread, arousal=emotion.arousal_spread),
             duration_s=emotion.duration_s,
             truncated=emotion.truncated,
