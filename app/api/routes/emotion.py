@@ -10,12 +10,9 @@ from app.analysis import Emotion
 from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header
 from app.api.problems import Problem, problem_responses
 from app.api.schemas import BATCH_EXAMPLE, EMOTION_EXAMPLE, BatchItem, BatchResult
-from app.errors import InputTooLargeError
+from app.api.uploads import analyse_batch, analyse_one
 from app.model import EmotionModel
-from app.problems import ProblemError, file_too_large, problem_of
 from app.result import EmotionResult, ModelInfo
-from app.settings import Settings
-from app.worker import AnalysisWorker
 
 router = APIRouter(prefix="/v1/emotion", tags=["emotion"], dependencies=[Security(api_key_header)])
 
@@ -35,15 +32,6 @@ MoodsQuery = Annotated[
         description="Add the nine GEMS mood shares (summing to 1), if the model has a mood head."
     ),
 ]
-
-
-def analyse_upload(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> Emotion:
-    """Send one upload to an analysis process (runs on a pool thread: it blocks); its
-    emotion, or what the analysis raised."""
-    if upload.size is not None and upload.size > settings.max_upload_bytes:
-        raise InputTooLargeError(file_too_large(settings.max_upload_bytes))
-    upload.file.seek(0)
-    return worker.analyse(upload.file.read(), settings.analysis_timeout_s)
 
 
 def _result(
@@ -76,9 +64,13 @@ async def predict_emotion(
 
     Example: `curl -F file=@song.mp3 'http://127.0.0.1:8000/v1/emotion?features=true'`.
     """
-    emotion = await pool.run(lambda worker: analyse_upload(worker, file, settings))
-    request.app.state.metrics.observe_stages(emotion.timings_s)
-    return _result(emotion, model, features, timeline, moods)
+    return await analyse_one(
+        request,
+        pool,
+        settings,
+        file,
+        lambda emotion: _result(emotion, model, features, timeline, moods),
+    )
 
 
 @router.post(
@@ -105,24 +97,18 @@ async def predict_emotions(
     analysis pool and its files are analysed one after another; send parallel requests
     for parallelism.
     """
-    if len(files) > settings.max_batch_files:
-        raise ProblemError(
-            "too-many-files",
-            f"a batch holds at most {settings.max_batch_files} files; this one holds {len(files)}",
-        )
-
-    def analyse_all(worker: AnalysisWorker) -> list[BatchItem]:
-        items = []
-        for upload in files:
-            try:
-                emotion = analyse_upload(worker, upload, settings)
-            except Exception as error:  # each file gets its own problem, 500 if unexpected
-                problem = Problem(**problem_of(error).as_dict())
-                items.append(BatchItem(filename=upload.filename, error=problem))
-                continue
-            request.app.state.metrics.observe_stages(emotion.timings_s)
-            result = _result(emotion, model, features, timeline, moods)
-            items.append(BatchItem(filename=upload.filename, result=result))
-        return items
-
-    return BatchResult(items=await pool.run(analyse_all))
+    answers = await analyse_batch(
+        request,
+        pool,
+        settings,
+        files,
+        lambda emotion: _result(emotion, model, features, timeline, moods),
+    )
+    return BatchResult(
+        items=[
+            BatchItem(filename=upload.filename, error=answer)
+            if isinstance(answer, Problem)
+            else BatchItem(filename=upload.filename, result=answer)
+            for upload, answer in zip(files, answers, strict=True)
+        ]
+    )
