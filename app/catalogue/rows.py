@@ -5,7 +5,8 @@ The values are the HTTP API's answer for the same file (built by the same
 ``valence_spread``, ``features.timbre.hardness`` becomes ``timbre_hardness``,
 ``moods.tension`` becomes ``mood_tension``, ``confidence.quadrant`` becomes
 ``confidence_quadrant``. The audio features (``--audio-features``) are
-``/v1/audio-features``' answer under Spotify's names, without ``duration_ms`` and ``type``
+``/v1/audio-features``' answer under Spotify's names, but ``spotify_valence`` for its
+valence (``valence`` is the emotion's), without ``duration_ms`` and ``type``
 (``duration_s`` is there already). Beside them, the song's ``sound``
 (:func:`app.table.sound_of`), which similarity reads. A failed file has nulls for every
 value and the API's problem type URI and detail in ``error_type`` and ``error``.
@@ -67,11 +68,13 @@ AUDIO_FEATURE_NAMES = tuple(
 )
 AUDIO_FEATURES = [
     pa.field(
-        name, pa.int64() if AudioFeatures.model_fields[name].annotation is int else pa.float64()
+        names.audio_feature_column(name),
+        pa.int64() if AudioFeatures.model_fields[name].annotation is int else pa.float64(),
     )
     for name in AUDIO_FEATURE_NAMES
 ]
-"""Spotify's audio features (``--audio-features``): key, mode and time signature integers."""
+"""Spotify's audio features (``--audio-features``), valence as ``spotify_valence``
+(:func:`app.table.audio_feature_column`); key, mode and time signature are integers."""
 
 SOUND = pa.field(
     names.SOUND,
@@ -162,7 +165,7 @@ def result_row(
         row[names.SOUND] = None if sound is None else sound.tolist()
     if columns.audio_features:
         reported = reported_audio_features(emotion, calibration).to_dict()
-        row |= {name: reported[name] for name in AUDIO_FEATURE_NAMES}
+        row |= {names.audio_feature_column(name): reported[name] for name in AUDIO_FEATURE_NAMES}
     return row
 
 
