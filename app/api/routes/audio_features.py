@@ -38,9 +38,9 @@ PROBLEMS = problem_responses(400, 401, 413, 415, 422, 500, 501, 503, 504)
 )
 async def song_audio_features(
     request: Request,
+    calibration: AudioFeaturesDep,  # first: a model without audio features answers at once
     pool: PoolDep,
     settings: SettingsDep,
-    calibration: AudioFeaturesDep,
     file: Annotated[
         UploadFile, File(description="An audio file: mp3, wav, flac, ogg/opus or m4a/aac.")
     ],
@@ -66,9 +66,9 @@ async def song_audio_features(
 )
 async def songs_audio_features(
     request: Request,
+    calibration: AudioFeaturesDep,  # first: a model without audio features answers at once
     pool: PoolDep,
     settings: SettingsDep,
-    calibration: AudioFeaturesDep,
     files: Annotated[list[UploadFile], File(description="Audio files, in any supported format.")],
 ) -> AudioFeaturesBatch:
     """Several songs' AudioFeatures objects, in the order of the files; a file that could
