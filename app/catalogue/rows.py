@@ -4,7 +4,7 @@ The values are the HTTP API's answer for the same file (built by the same
 :meth:`app.result.EmotionResult.of`), flattened: ``spread.valence`` becomes
 ``valence_spread``, ``features.timbre.hardness`` becomes ``timbre_hardness``,
 ``moods.tension`` becomes ``mood_tension``, ``confidence.quadrant`` becomes
-``confidence_quadrant``. The audio features (``--audio-features``) are
+``quadrant_probability``. The audio features (``--audio-features``) are
 ``/v1/audio-features``' answer under Spotify's names, but ``spotify_valence`` for its
 valence (``valence`` is the emotion's), without ``duration_ms`` and ``type``
 (``duration_s`` is there already). Beside them, the song's ``sound``
@@ -60,8 +60,9 @@ FEATURES = [
 
 MOOD_COLUMNS = [pa.field(name, pa.float64()) for name in names.MOOD_COLUMNS.values()]
 
-CONFIDENCE = [pa.field(f"confidence_{name}", pa.float64()) for name in Confidence.model_fields]
-"""The calibrated probabilities (when the model's card has a calibration)."""
+CONFIDENCE = [pa.field(f"{name}_probability", pa.float64()) for name in Confidence.model_fields]
+"""The calibrated probabilities, ``quadrant_probability``, ``valence_positive_probability``
+and ``arousal_positive_probability`` (when the model's card has a calibration)."""
 
 AUDIO_FEATURE_NAMES = tuple(
     name for name in AudioFeatures.model_fields if name not in ("duration_ms", "type")
@@ -151,7 +152,7 @@ def result_row(
         "error": None,
     }
     if columns.confidence:
-        row |= {f"confidence_{k}": p for k, p in (result.get("confidence") or {}).items()}
+        row |= {f"{k}_probability": p for k, p in (result.get("confidence") or {}).items()}
     if columns.features:
         summary = result["features"]
         row |= {key: value for key, value in summary.items() if key != "timbre"}

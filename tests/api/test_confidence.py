@@ -45,7 +45,7 @@ def test_the_api_the_command_and_the_catalogue_give_the_same_probabilities(tmp_p
     job = run_catalogue(str(path.parent), "--out", str(out), "--model", str(model))
     assert job.returncode == 0, job.stderr
     [row] = read_rows(out)
-    assert {name: row[f"confidence_{name}"] for name in confidence} == confidence
+    assert {name: row[f"{name}_probability"] for name in confidence} == confidence
 
 
 def test_without_a_calibration_there_is_no_confidence(client, tmp_path):

@@ -28,14 +28,12 @@ router = APIRouter(
 PROBLEMS = problem_responses(400, 401, 413, 415, 422, 500, 501, 503, 504)
 
 
-@router.post(
-    "",
-    response_model=AudioFeatures,
-    responses={
-        200: {"content": {"application/json": {"example": AUDIO_FEATURES_EXAMPLE}}},
-        **PROBLEMS,
-    },
-)
+def _responses(example: dict) -> dict[int | str, dict]:
+    """The OpenAPI answers: ``example`` for 200, and the problems."""
+    return {200: {"content": {"application/json": {"example": example}}}, **PROBLEMS}
+
+
+@router.post("", response_model=AudioFeatures, responses=_responses(AUDIO_FEATURES_EXAMPLE))
 async def song_audio_features(
     request: Request,
     calibration: AudioFeaturesDep,  # first: a model without audio features answers at once
@@ -59,10 +57,7 @@ async def song_audio_features(
 @router.post(
     "/batch",
     response_model=AudioFeaturesBatch,
-    responses={
-        200: {"content": {"application/json": {"example": AUDIO_FEATURES_BATCH_EXAMPLE}}},
-        **PROBLEMS,
-    },
+    responses=_responses(AUDIO_FEATURES_BATCH_EXAMPLE),
 )
 async def songs_audio_features(
     request: Request,
