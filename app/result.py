@@ -184,6 +184,9 @@ class EmotionResult(BaseModel):
     moods: Moods | None = Field(
         None, description="The GEMS shares, when asked for and the model has a mood head."
     )
+    audio_features: AudioFeatures | None = Field(
+        None, description="Spotify's audio features (`/v1/audio-features`), when asked for."
+    )
 
     # No return annotation: the answer's JSON schema stays this model's own.
     @model_serializer(mode="wrap")
@@ -199,8 +202,10 @@ class EmotionResult(BaseModel):
         features: bool,
         timeline: bool,
         moods: bool = False,
+        audio_features: AudioFeatures | None = None,
     ) -> EmotionResult:
-        """Build the response for ``emotion``, with the optional parts requested."""
+        """Build the response for ``emotion``, with the optional parts requested (the audio
+        features made by :func:`reported_audio_features`)."""
         return cls(
             valence=emotion.valence,
             arousal=emotion.arousal,
@@ -213,4 +218,5 @@ class EmotionResult(BaseModel):
             features=FeatureSummary(**feature_summary(emotion.features)) if features else None,
             timeline=[Segment(**asdict(s)) for s in emotion.timeline] if timeline else None,
             moods=Moods(**emotion.moods) if moods and emotion.moods is not None else None,
+            audio_features=audio_features,
         )

@@ -34,6 +34,25 @@ class AudioFeaturesBatch(BaseModel):
     audio_features: list[AudioFeatures | Problem]
 
 
+AUDIO_FEATURES_EXAMPLE = {
+    "acousticness": 0.1759,
+    "danceability": 0.6297,
+    "duration_ms": 30060,
+    "energy": 0.721,
+    "instrumentalness": 0.0,
+    "key": 10,
+    "liveness": 0.128,
+    "loudness": -12.4574,
+    "mode": 1,
+    "speechiness": 0.066,
+    "tempo": 165.5678,
+    "time_signature": 4,
+    "valence": 0.9031,
+    "type": "audio_features",
+}
+"""A ``POST /v1/audio-features`` answer: the shipped model's, for the 4Q clip
+MT0000004637.mp3."""
+
 EMOTION_EXAMPLE = {
     "valence": 0.41,
     "arousal": 0.27,
@@ -76,9 +95,11 @@ EMOTION_EXAMPLE = {
         "tension": 0.12,
         "sadness": 0.05,
     },
+    "audio_features": AUDIO_FEATURES_EXAMPLE,
 }
-"""A ``POST /v1/emotion?features=true&timeline=true&moods=true`` answer, for the OpenAPI
-document (``confidence`` as a model whose card has a calibration gives it)."""
+"""A ``POST /v1/emotion?features=true&timeline=true&moods=true&audio_features=true``
+answer, for the OpenAPI document (``confidence`` as a model whose card has a calibration
+gives it)."""
 
 BATCH_EXAMPLE = {
     "items": [
@@ -109,25 +130,6 @@ BATCH_EXAMPLE = {
     ]
 }
 """A ``POST /v1/emotion/batch`` answer: one result and one problem."""
-
-AUDIO_FEATURES_EXAMPLE = {
-    "acousticness": 0.1759,
-    "danceability": 0.6297,
-    "duration_ms": 30060,
-    "energy": 0.721,
-    "instrumentalness": 0.0,
-    "key": 10,
-    "liveness": 0.128,
-    "loudness": -12.4574,
-    "mode": 1,
-    "speechiness": 0.066,
-    "tempo": 165.5678,
-    "time_signature": 4,
-    "valence": 0.9031,
-    "type": "audio_features",
-}
-"""A ``POST /v1/audio-features`` answer: the shipped model's, for the 4Q clip
-MT0000004637.mp3."""
 
 AUDIO_FEATURES_BATCH_EXAMPLE = {
     "audio_features": [

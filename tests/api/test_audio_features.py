@@ -96,6 +96,15 @@ def test_a_batch_over_the_limit_is_refused_as_emotion_s(client):
     assert features.json()["type"] == emotion.json()["type"]
 
 
+def test_the_openapi_document_shows_the_object_and_the_problems(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/audio-features", "/v1/audio-features/batch"):
+        responses = paths[path]["post"]["responses"]
+        assert {"400", "413", "415", "422", "501", "503"} <= set(responses)
+    example = paths["/v1/audio-features"]["post"]["responses"]["200"]["content"]
+    assert_spotify_object(example["application/json"]["example"])
+
+
 def test_analyses_are_counted_in_the_metrics(client):
     client.post("/v1/audio-features", files={"file": ("a.mp3", SONG)})
     metrics = client.get("/metrics").text
@@ -111,6 +120,10 @@ def test_the_api_the_batch_the_command_and_the_catalogue_agree(client, tmp_path)
     assert_spotify_object(answer)
     batch = client.post("/v1/audio-features/batch", files=[("files", (path.name, data))])
     assert batch.json()["audio_features"] == [answer]
+    emotion = client.post(
+        "/v1/emotion", params={"audio_features": "true"}, files={"file": (path.name, data)}
+    )
+    assert emotion.json()["audio_features"] == answer
 
     command = subprocess.run(
         [sys.executable, "-m", "app.cli", "audio-features", str(path), "--json"],
@@ -169,6 +182,10 @@ def test_a_model_without_audio_features_answers_the_documented_problem(
         assert client.get(body["type"]).status_code == 200  # the problem's page
         emotion = client.post("/v1/emotion", files={"file": ("a.mp3", SONG)})
         assert emotion.status_code == 200, emotion.text
+        asked = client.post(
+            "/v1/emotion", params={"audio_features": "true"}, files={"file": ("a.mp3", SONG)}
+        )
+        assert asked.status_code == 501 and asked.json()["type"] == body["type"]
 
 
 def test_the_command_without_audio_features_exits_2_saying_why(

@@ -7,16 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, Security, UploadFile
 
 from app.analysis import Emotion
-from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header
+from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header, get_audio_features
 from app.api.problems import Problem, problem_responses
 from app.api.schemas import BATCH_EXAMPLE, EMOTION_EXAMPLE, BatchItem, BatchResult
 from app.api.uploads import analyse_batch, analyse_one
+from app.audio_features import AudioFeaturesCalibration
 from app.model import EmotionModel
-from app.result import EmotionResult, ModelInfo
+from app.result import EmotionResult, ModelInfo, reported_audio_features
 
 router = APIRouter(prefix="/v1/emotion", tags=["emotion"], dependencies=[Security(api_key_header)])
 
-PROBLEMS = problem_responses(400, 401, 413, 415, 422, 500, 503, 504)
+PROBLEMS = problem_responses(400, 401, 413, 415, 422, 500, 501, 503, 504)
 
 FeaturesQuery = Annotated[
     bool,
@@ -32,13 +33,32 @@ MoodsQuery = Annotated[
         description="Add the nine GEMS mood shares (summing to 1), if the model has a mood head."
     ),
 ]
+AudioFeaturesQuery = Annotated[
+    bool,
+    Query(
+        description="Add Spotify's audio features, `/v1/audio-features`' answer for the same "
+        "analysis (501 if the model cannot give them)."
+    ),
+]
 
 
 def _result(
-    emotion: Emotion, model: EmotionModel, features: bool, timeline: bool, moods: bool
+    emotion: Emotion,
+    model: EmotionModel,
+    features: bool,
+    timeline: bool,
+    moods: bool,
+    calibration: AudioFeaturesCalibration | None,
 ) -> EmotionResult:
+    """The answer, with the audio features when ``calibration`` is given."""
+    spotify = None if calibration is None else reported_audio_features(emotion, calibration)
     return EmotionResult.of(
-        emotion, ModelInfo.of(model), features=features, timeline=timeline, moods=moods
+        emotion,
+        ModelInfo.of(model),
+        features=features,
+        timeline=timeline,
+        moods=moods,
+        audio_features=spotify,
     )
 
 
@@ -59,17 +79,20 @@ async def predict_emotion(
     features: FeaturesQuery = False,
     timeline: TimelineQuery = False,
     moods: MoodsQuery = False,
+    audio_features: AudioFeaturesQuery = False,
 ) -> EmotionResult:
     """Valence, arousal and quadrant of one song, averaged over its 20-s windows.
 
+    `audio_features=true` adds `/v1/audio-features`' answer from the same analysis.
     Example: `curl -F file=@song.mp3 'http://127.0.0.1:8000/v1/emotion?features=true'`.
     """
+    calibration = get_audio_features(request) if audio_features else None
     return await analyse_one(
         request,
         pool,
         settings,
         file,
-        lambda emotion: _result(emotion, model, features, timeline, moods),
+        lambda emotion: _result(emotion, model, features, timeline, moods, calibration),
     )
 
 
@@ -88,6 +111,7 @@ async def predict_emotions(
     features: FeaturesQuery = False,
     timeline: TimelineQuery = False,
     moods: MoodsQuery = False,
+    audio_features: AudioFeaturesQuery = False,
 ) -> BatchResult:
     """Several songs in one request, each answered with its result or its own problem.
 
@@ -97,12 +121,13 @@ async def predict_emotions(
     analysis pool and its files are analysed one after another; send parallel requests
     for parallelism.
     """
+    calibration = get_audio_features(request) if audio_features else None
     answers = await analyse_batch(
         request,
         pool,
         settings,
         files,
-        lambda emotion: _result(emotion, model, features, timeline, moods),
+        lambda emotion: _result(emotion, model, features, timeline, moods, calibration),
     )
     return BatchResult(
         items=[
