@@ -70,6 +70,7 @@ TAG_FLOOR = 1e-4
 
 
 UNIT = {"ge": 0.0, "le": 1.0}
+"""The bounds of a field on [0, 1], for its schema."""
 
 
 class AudioFeatures(BaseModel):
@@ -103,7 +104,10 @@ class AudioFeatures(BaseModel):
         examples=[9],
     )
     liveness: float = Field(
-        **UNIT, description="How likely an audience is heard (a live recording).", examples=[0.14]
+        **UNIT,
+        description="Presence of an audience (a live recording). Not estimated: always "
+        "Spotify's median, 0.128 (docs/spotify.md); do not filter on it.",
+        examples=[0.128],
     )
     loudness: float = Field(
         ge=LOUDNESS_RANGE_DB[0],
@@ -114,7 +118,9 @@ class AudioFeatures(BaseModel):
     mode: int = Field(ge=0, le=1, description="1 major, 0 minor.", examples=[1])
     speechiness: float = Field(**UNIT, description="Presence of spoken words.", examples=[0.05])
     tempo: float = Field(ge=0, description="Beats per minute.", examples=[121.9])
-    time_signature: int = Field(ge=3, le=7, description="Beats per bar, 3 to 7.", examples=[4])
+    time_signature: int = Field(
+        ge=3, le=7, description="Beats per bar, 3 to 7; only 3 or 4 are told apart.", examples=[4]
+    )
     valence: float = Field(
         **UNIT, description="Musical positiveness: high is happy or cheerful.", examples=[0.55]
     )
