@@ -147,6 +147,22 @@ def test_the_api_the_batch_the_command_and_the_catalogue_agree(client, tmp_path)
     }
     assert row["spotify_valence"] == answer["valence"] and -1 <= row["valence"] <= 1
 
+    # The search's filters read these columns.
+    def found(*conditions: str) -> list[str]:
+        search = [sys.executable, "-m", "app.cli", "search", str(out), "--json"]
+        query = subprocess.run(
+            [*search, "--valence", "0", "--arousal", "0", *conditions],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert query.returncode == 0, query.stderr
+        return [json.loads(line)["path"] for line in query.stdout.splitlines()]
+
+    mode, other = ("major", "minor") if answer["mode"] else ("minor", "major")
+    assert found("--mode", mode, "--tempo-min", str(answer["tempo"] - 1)) == [str(path)]
+    assert found("--mode", other) == []
+
 
 @pytest.fixture(scope="module")
 def model_without_audio_features(tmp_path_factory) -> Path:
