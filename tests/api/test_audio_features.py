@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.api.schemas import AUDIO_FEATURES_EXAMPLE
 from app.audio_features import CALIBRATION_FILE, UNIT_FIELDS
 from app.table import audio_feature_column
 from tests.api.conftest import SERVER_ENV, UPLOAD_LIMIT, start_server, stop_server
@@ -103,6 +104,12 @@ def test_the_openapi_document_shows_the_object_and_the_problems(client):
         assert {"400", "413", "415", "422", "501", "503"} <= set(responses)
     example = paths["/v1/audio-features"]["post"]["responses"]["200"]["content"]
     assert_spotify_object(example["application/json"]["example"])
+
+
+def test_the_openapi_example_is_the_shipped_model_s_answer(client, shared_datasets):
+    clip = shared_datasets / "4q" / "audio" / "MT0000004637.mp3"
+    answer = client.post("/v1/audio-features", files={"file": (clip.name, clip.read_bytes())})
+    assert answer.json() == AUDIO_FEATURES_EXAMPLE
 
 
 def test_analyses_are_counted_in_the_metrics(client):
