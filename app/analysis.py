@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from app.audio import Source, decode
+from app.calibration import Confidence
 from app.features import Features, extract
 from app.features.config import DEFAULT_CONFIG, SAMPLE_RATE
 from app.features.loudness import integrated_loudness_and_mix
@@ -64,7 +65,8 @@ class Emotion:
     """A song's emotion: the mean over its windows, their spread, and the timeline.
 
     ``moods`` are the nine GEMS shares (:data:`app.model.MOODS`, summing to 1) averaged
-    over the windows, or None when the model has no mood head.
+    over the windows, or None when the model has no mood head. ``confidence`` is how sure
+    the model is of the signs and the quadrant, or None when its card has no calibration.
     """
 
     valence: float
@@ -78,6 +80,7 @@ class Emotion:
     features: Features
     timings_s: dict[str, float] = field(default_factory=dict)
     moods: dict[str, float] | None = None
+    confidence: Confidence | None = None
 
 
 class Analyzer:
@@ -156,6 +159,7 @@ class Analyzer:
         ]
         valence = float(prediction.valence.mean())
         arousal = float(prediction.arousal.mean())
+        calibration = self.model.calibration
         return Emotion(
             valence=valence,
             arousal=arousal,
@@ -168,6 +172,7 @@ class Analyzer:
             features=features,
             timings_s={**timings, "inference": inferred - featurised},
             moods=mood_shares(prediction.moods),
+            confidence=None if calibration is None else calibration(valence, arousal),
         )
 
 

@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.analysis import Emotion
-from app.errors import ModelContractError
+from app.errors import AudioFeaturesUnavailableError, ModelContractError
 from app.features import Evidence
 from app.features.rhythm import TEMPO_GRID_BPM, tempo_of
+from app.model import EmotionModel
 
 CALIBRATION_FILE = "audio_features.json"
 """The calibration's file name in a model's folder."""
@@ -66,48 +69,66 @@ TAG_FLOOR = 1e-4
 """Tag probabilities are read as log-odds, clipped to this distance from 0 and 1."""
 
 
-@dataclass(frozen=True)
-class AudioFeatures:
-    """Spotify's AudioFeatures object: the same names, types and ranges.
+UNIT = {"ge": 0.0, "le": 1.0}
+"""The bounds of a field on [0, 1], for its schema."""
 
-    Attributes
-    ----------
-    acousticness, danceability, energy, instrumentalness, liveness, speechiness, valence
-        float in [0, 1].
-    key : int
-        Pitch class of the tonic, 0 = C ... 11 = B; -1 when no key is found.
-    loudness : float
-        Mean loudness in dB, about -60 to 0.
-    mode : int
-        1 major, 0 minor.
-    tempo : float
-        Beats per minute.
-    time_signature : int
-        Beats per bar, 3 to 7.
-    duration_ms : int
-        Duration of the analysed audio.
-    type : str
-        Always ``"audio_features"``.
+
+class AudioFeatures(BaseModel):
+    """Spotify's AudioFeatures object: the same names, types and ranges (the API's answer
+    and its schema).
+
+    Spotify's ``id``, ``uri``, ``track_href`` and ``analysis_url`` name a track in Spotify's
+    catalogue; an upload has none, so they are left out.
     """
 
-    acousticness: float
-    danceability: float
-    duration_ms: int
-    energy: float
-    instrumentalness: float
-    key: int
-    liveness: float
-    loudness: float
-    mode: int
-    speechiness: float
-    tempo: float
-    time_signature: int
-    valence: float
-    type: str = "audio_features"
+    model_config = ConfigDict(frozen=True)
+
+    acousticness: float = Field(
+        **UNIT, description="How likely the song is acoustic.", examples=[0.21]
+    )
+    danceability: float = Field(
+        **UNIT,
+        description="How suitable for dancing: tempo, beat strength and regularity of the pulse.",
+        examples=[0.62],
+    )
+    duration_ms: int = Field(ge=0, description="Duration of the analysed audio.", examples=[30000])
+    energy: float = Field(**UNIT, description="Perceived intensity and activity.", examples=[0.71])
+    instrumentalness: float = Field(
+        **UNIT, description="How likely the song has no vocals.", examples=[0.04]
+    )
+    key: int = Field(
+        ge=NO_KEY,
+        le=11,
+        description="Pitch class of the tonic, 0 = C, 1 = C#/Db, ... 11 = B; -1 when no key "
+        "is found.",
+        examples=[9],
+    )
+    liveness: float = Field(
+        **UNIT,
+        description="Presence of an audience (a live recording). Not estimated: always "
+        "Spotify's median, 0.128 (docs/spotify.md); do not filter on it.",
+        examples=[0.128],
+    )
+    loudness: float = Field(
+        ge=LOUDNESS_RANGE_DB[0],
+        le=LOUDNESS_RANGE_DB[1],
+        description="Mean loudness in dB, about -60 to 0.",
+        examples=[-7.3],
+    )
+    mode: int = Field(ge=0, le=1, description="1 major, 0 minor.", examples=[1])
+    speechiness: float = Field(**UNIT, description="Presence of spoken words.", examples=[0.05])
+    tempo: float = Field(ge=0, description="Beats per minute.", examples=[121.9])
+    time_signature: int = Field(
+        ge=3, le=7, description="Beats per bar, 3 to 7; only 3 or 4 are told apart.", examples=[4]
+    )
+    valence: float = Field(
+        **UNIT, description="Musical positiveness: high is happy or cheerful.", examples=[0.55]
+    )
+    type: Literal["audio_features"] = "audio_features"
 
     def to_dict(self) -> dict[str, float | int | str]:
         """The object as JSON-ready values, in Spotify's field order (alphabetical)."""
-        return asdict(self)
+        return self.model_dump()
 
 
 @dataclass(frozen=True)
@@ -210,6 +231,34 @@ class AudioFeaturesCalibration:
     def tempo_prior(self) -> np.ndarray:
         """Spotify's tempo density on :data:`app.features.rhythm.TEMPO_GRID_BPM`."""
         return tempo_prior(self.tempo_quantiles)
+
+
+def calibration_of(model: EmotionModel) -> AudioFeaturesCalibration:
+    """The audio features' calibration beside ``model``, checked against it.
+
+    Raises
+    ------
+    AudioFeaturesUnavailableError
+        If the model reads no musicnn network (whose tags most fields read), has no
+        :data:`CALIBRATION_FILE`, or has one made for another model or network.
+    """
+    if model.embedder is None:
+        raise AudioFeaturesUnavailableError(
+            f"model {model.name} {model.version} computes no musicnn tags, which the audio "
+            "features read; serve a model that reads musicnn's embedding (such as 0.3.0)"
+        )
+    file = model.directory / CALIBRATION_FILE
+    if not file.is_file():
+        raise AudioFeaturesUnavailableError(
+            f"model {model.name} {model.version} has no {CALIBRATION_FILE} beside it; "
+            "python -m training.audio_features writes one"
+        )
+    try:
+        calibration = AudioFeaturesCalibration.load(file)
+        calibration.check(model.name, model.version, model.card["embedding"]["sha256"])
+    except ModelContractError as error:
+        raise AudioFeaturesUnavailableError(f"{file} cannot be used: {error}") from error
+    return calibration
 
 
 TEMPO_PRIOR_SMOOTHING = 0.15

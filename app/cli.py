@@ -1,7 +1,8 @@
 """The ``music-emotion`` command: serve the API, or analyse files from the shell.
 
-``predict`` and ``features`` take many files and pay start-up once; each prints one
-JSON object per line (JSON Lines) with ``--json``, or a readable line otherwise.
+``predict``, ``features`` and ``audio-features`` take many files and pay start-up once;
+each prints one JSON object per line (JSON Lines) with ``--json``, or a readable line
+otherwise.
 A file that cannot be analysed gets an ``error`` line and a non-zero exit status,
 and the rest are still analysed.
 """
@@ -18,15 +19,23 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.audio_features import calibration_of
 from app.catalogue import cli as catalogue
-from app.errors import ModelContractError, MusicEmotionError
+from app.errors import AudioFeaturesUnavailableError, ModelContractError, MusicEmotionError
 from app.problems import problem_of
-from app.result import feature_series, feature_summary, rounded
+from app.result import (
+    Confidence,
+    feature_series,
+    feature_summary,
+    reported_audio_features,
+    rounded,
+)
 from app.search import cli as search
 from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.analysis import Emotion
+    from app.model import EmotionModel
 
 DESCRIPTION = "Serve the music-emotion API, or analyse audio files from the shell."
 
@@ -34,7 +43,8 @@ EXIT_STATUSES = """\
 exit status:
   0  every file was analysed
   1  some file could not be analysed (its line says why; the others were analysed)
-  2  the command was misused, or the model could not be loaded"""
+  2  the command was misused, or the model could not be loaded (or, for
+     audio-features, has no audio features)"""
 
 SERVE_EXIT_STATUSES = """\
 exit status:
@@ -94,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             "features",
             "print the feature summary of each audio file (the API's features=true), "
             "and with --json the whole song's feature series",
+        ),
+        (
+            "audio-features",
+            "print Spotify's audio features of each audio file (the API's /v1/audio-features)",
         ),
     ):
         command = commands.add_parser(
@@ -197,13 +211,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _prediction(path: Path, emotion: Emotion) -> dict:
-    """``predict``'s line: the song's valence, arousal and quadrant."""
-    return {
+    """``predict``'s line: the song's valence, arousal and quadrant, and the API's
+    ``confidence`` when the model has a calibration."""
+    line = {
         "path": str(path),
         "valence": emotion.valence,
         "arousal": emotion.arousal,
         "quadrant": emotion.quadrant.value,
     }
+    if emotion.confidence is not None:
+        line["confidence"] = Confidence.of(emotion.confidence).model_dump()
+    return line
 
 
 def _features(path: Path, emotion: Emotion) -> dict:
@@ -217,11 +235,23 @@ def _features(path: Path, emotion: Emotion) -> dict:
     }
 
 
-RECORDS: dict[str, Callable[[Path, Emotion], dict]] = {
-    "predict": _prediction,
-    "features": _features,
+def _audio_features(model: EmotionModel) -> Callable[[Path, Emotion], dict]:
+    """``audio-features``' line maker for ``model``: the API's AudioFeatures object; raises
+    :class:`AudioFeaturesUnavailableError` if the model cannot give it."""
+    calibration = calibration_of(model)
+
+    def line(path: Path, emotion: Emotion) -> dict:
+        return {"path": str(path), **reported_audio_features(emotion, calibration).to_dict()}
+
+    return line
+
+
+RECORDS: dict[str, Callable[[EmotionModel], Callable[[Path, Emotion], dict]]] = {
+    "predict": lambda model: _prediction,
+    "features": lambda model: _features,
+    "audio-features": _audio_features,
 }
-"""Each file command's line of one analysed file."""
+"""Each file command's maker, given the loaded model, of the line of one analysed file."""
 
 
 def _analyse_files(args: argparse.Namespace, settings: Settings) -> int:
@@ -230,7 +260,11 @@ def _analyse_files(args: argparse.Namespace, settings: Settings) -> int:
     from app.analysis import Analyzer
 
     analyzer = Analyzer(args.model, max_duration_s=settings.max_duration_s, warm_up=False)
-    record = RECORDS[args.command]
+    try:
+        record = RECORDS[args.command](analyzer.model)
+    except AudioFeaturesUnavailableError as error:
+        print(f"music-emotion: {error}", file=sys.stderr)
+        return 2
     return _run(args.files, lambda path: record(path, analyzer(path)), args.json)
 
 
@@ -253,11 +287,11 @@ def _run(files: Iterable[Path], analyse: Callable[[Path], dict], as_json: bool) 
 
 def _readable(record: dict, prefix: str = "") -> str:
     """One line of ``key=value`` pairs (``timbre.hardness=...`` for nested ones), leaving
-    out the series."""
+    out the series and the audio features' constant ``type``."""
     return "  ".join(
         _readable(value, f"{prefix}{key}.") if isinstance(value, dict) else f"{prefix}{key}={value}"
         for key, value in record.items()
-        if key != "series"
+        if key not in ("series", "type")
     )
 
 

@@ -33,6 +33,11 @@ class ModelContractError(MusicEmotionError):
     """A model's card disagrees with the running code; the model must not be used."""
 
 
+class AudioFeaturesUnavailableError(MusicEmotionError):
+    """The model cannot give Spotify's audio features: it has no audio-features calibration
+    beside it, or reads no musicnn network (whose tags most fields come from)."""
+
+
 class WorkerCrashedError(Exception):
     """The analysis process died during the analysis."""
 

@@ -73,6 +73,9 @@ class EmotionModel:
 
     def __init__(self, directory: Path, *, threads: int = 1) -> None:
         directory = Path(directory)
+        self.directory = directory
+        """The model's folder (the files beside the graph, such as the audio features'
+        calibration, are read from it)."""
         try:
             self.card: dict = json.loads((directory / CARD_FILE).read_text())
         except (OSError, ValueError) as exc:

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from app.errors import (
     AnalysisTimeoutError,
+    AudioFeaturesUnavailableError,
     AudioTooShortError,
     CorruptIndexError,
     EmptyInputError,
@@ -244,6 +245,18 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "catalogue queries need the catalogue extra: pip install 'music-emotion[catalogue]'",
         ),
         ProblemType(
+            "audio-features-unavailable",
+            501,
+            "Audio features unavailable",
+            "The served model cannot give Spotify's audio features: it reads no musicnn "
+            "network (whose tags most fields come from), or its folder has no usable "
+            "audio_features.json (the fields' calibration). Its emotion answers are unaffected.",
+            "Serve a model that has both, such as the shipped one (MUSIC_EMOTION_MODEL_PATH); "
+            "retrying the same service does not help.",
+            "model music-emotion 0.3.0 has no audio_features.json beside it; "
+            "python -m training.audio_features writes one",
+        ),
+        ProblemType(
             "not-ready",
             503,
             "Not ready",
@@ -314,6 +327,7 @@ SLUG_OF_ERROR: dict[type[BaseException], str] = {
     InvalidQueryError: "invalid-request",
     CorruptIndexError: "corrupt-index",
     SearchUnavailableError: "search-unavailable",
+    AudioFeaturesUnavailableError: "audio-features-unavailable",
 }
 """The problem type of each error class (its subclasses included); an ``OSError`` is
 ``unreadable-file``."""

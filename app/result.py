@@ -13,7 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
+from app import calibration
 from app.analysis import Emotion, Quadrant
+from app.audio_features import AudioFeatures, AudioFeaturesCalibration, audio_features
 from app.features import Features, Timbre
 from app.features.config import DEFAULT_CONFIG
 from app.model import EmotionModel
@@ -33,6 +35,14 @@ def rounded(value: Any) -> Any:
     if isinstance(value, list):
         return [rounded(item) for item in value]
     return value
+
+
+def reported_audio_features(
+    emotion: Emotion, calibration: AudioFeaturesCalibration
+) -> AudioFeatures:
+    """Spotify's audio features of an analysed song as the API, the command line and the
+    catalogue report them: rounded."""
+    return AudioFeatures(**rounded(audio_features(emotion, calibration).to_dict()))
 
 
 def feature_summary(features: Features) -> dict[str, Any]:
@@ -128,12 +138,43 @@ class Moods(BaseModel):
     sadness: float = Field(ge=0, le=1, examples=[0.05])
 
 
+class Confidence(BaseModel):
+    """How sure the model is, as calibrated probabilities (fitted out of fold in its
+    training: of the songs given 0.8, about 80% were right)."""
+
+    quadrant: float = Field(
+        ge=0,
+        le=1,
+        description="Probability that the shown quadrant is the song's; low (below about "
+        "0.6) near the axes, where the quadrant is uncertain.",
+        examples=[0.83],
+    )
+    valence_positive: float = Field(
+        ge=0, le=1, description="Probability that the valence is positive.", examples=[0.93]
+    )
+    arousal_positive: float = Field(
+        ge=0, le=1, description="Probability that the arousal is positive.", examples=[0.88]
+    )
+
+    @classmethod
+    def of(cls, confidence: calibration.Confidence) -> Confidence:
+        """The reported part of an analysis's confidence."""
+        return cls(
+            quadrant=confidence.quadrant,
+            valence_positive=confidence.valence_positive,
+            arousal_positive=confidence.arousal_positive,
+        )
+
+
 class EmotionResult(BaseModel):
     """A song's emotion on Russell's circumplex; every number rounded to 4 decimals."""
 
     valence: float = Field(ge=-1, le=1, description="Negative to positive; 0 is neutral.")
     arousal: float = Field(ge=-1, le=1, description="Calm to energetic; 0 is neutral.")
     quadrant: Quadrant
+    confidence: Confidence | None = Field(
+        None, description="Calibrated probabilities, when the model's card has a calibration."
+    )
     spread: Spread
     duration_s: float = Field(description="Duration of the analysed audio.")
     truncated: bool = Field(description="True if the file was longer than the analysed limit.")
@@ -142,6 +183,9 @@ class EmotionResult(BaseModel):
     timeline: list[Segment] | None = None
     moods: Moods | None = Field(
         None, description="The GEMS shares, when asked for and the model has a mood head."
+    )
+    audio_features: AudioFeatures | None = Field(
+        None, description="Spotify's audio features (`/v1/audio-features`), when asked for."
     )
 
     # No return annotation: the answer's JSON schema stays this model's own.
@@ -158,12 +202,15 @@ class EmotionResult(BaseModel):
         features: bool,
         timeline: bool,
         moods: bool = False,
+        audio_features: AudioFeatures | None = None,
     ) -> EmotionResult:
-        """Build the response for ``emotion``, with the optional parts requested."""
+        """Build the response for ``emotion``, with the optional parts requested (the audio
+        features made by :func:`reported_audio_features`)."""
         return cls(
             valence=emotion.valence,
             arousal=emotion.arousal,
             quadrant=emotion.quadrant,
+            confidence=None if emotion.confidence is None else Confidence.of(emotion.confidence),
             spread=Spread(valence=emotion.valence_spread, arousal=emotion.arousal_spread),
             duration_s=emotion.duration_s,
             truncated=emotion.truncated,
@@ -171,4 +218,5 @@ class EmotionResult(BaseModel):
             features=FeatureSummary(**feature_summary(emotion.features)) if features else None,
             timeline=[Segment(**asdict(s)) for s in emotion.timeline] if timeline else None,
             moods=Moods(**emotion.moods) if moods and emotion.moods is not None else None,
+            audio_features=audio_features,
         )

@@ -45,6 +45,15 @@ ENERGY = "energy"
 """Spotify-style audio features (``catalogue --audio-features``): ``key`` a pitch class
 0-11 (-1 none found), ``mode`` 1 major 0 minor, ``energy`` in [0, 1]."""
 
+SPOTIFY_VALENCE = "spotify_valence"
+"""The audio features' valence (0 to 1, Spotify's scale); every other audio feature's
+column has its Spotify name, but ``valence`` is the emotion's (-1 to 1)."""
+
+
+def audio_feature_column(name: str) -> str:
+    """The column of the audio feature ``name`` (a field of Spotify's object)."""
+    return SPOTIFY_VALENCE if name == VALENCE else name
+
 
 def sound_of(embedding: np.ndarray | None) -> np.ndarray | None:
     """A song's sound: the mean of its patches' embeddings, float32 (:data:`SOUND_SIZE`);

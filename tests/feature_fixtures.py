@@ -9,6 +9,18 @@ from app.features import Features, Timbre
 from app.features.config import DEFAULT_CONFIG
 from app.features.musicnn import PATCH_S
 
+TIMBRE_KEYS = {
+    "hardness",
+    "depth",
+    "brightness",
+    "roughness",
+    "warmth",
+    "sharpness",
+    "boominess",
+    "reverb",
+}
+"""The eight AudioCommons timbral descriptors every feature summary reports."""
+
 
 def random_features(n_steps: int, seed: int) -> Features:
     """Features of plausible scale without any audio (fast)."""

@@ -16,19 +16,9 @@ from app.analysis import Analyzer
 from app.result import EmotionResult, ModelInfo
 from app.settings import Settings
 from tests.audio_fixtures import clicks, noise, tone, write
+from tests.feature_fixtures import TIMBRE_KEYS
 
 pytestmark = pytest.mark.slow  # runs the command in subprocesses that load the model
-
-TIMBRE_KEYS = {
-    "hardness",
-    "depth",
-    "brightness",
-    "roughness",
-    "warmth",
-    "sharpness",
-    "boominess",
-    "reverb",
-}
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

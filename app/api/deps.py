@@ -9,6 +9,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
 from app.api.capacity import AnalysisPool
+from app.audio_features import AudioFeaturesCalibration
+from app.errors import AudioFeaturesUnavailableError
 from app.model import EmotionModel
 from app.settings import Settings
 from app.worker import COMPILING
@@ -28,6 +30,15 @@ def get_settings(request: Request) -> Settings:
 def get_model(request: Request) -> EmotionModel:
     """The served model (loaded before the server accepts requests)."""
     return request.app.state.model
+
+
+def get_audio_features(request: Request) -> AudioFeaturesCalibration:
+    """The served model's audio-features calibration (loaded with the model); raises
+    :class:`AudioFeaturesUnavailableError` (501) when the model has none it can use."""
+    found = request.app.state.audio_features
+    if isinstance(found, AudioFeaturesUnavailableError):
+        raise found
+    return found
 
 
 async def get_pool(request: Request) -> AnalysisPool:
@@ -60,6 +71,7 @@ def not_ready(request: Request) -> str:
     return f"the service is starting: {now}; retry in a few seconds"
 
 
+AudioFeaturesDep = Annotated[AudioFeaturesCalibration, Depends(get_audio_features)]
 ModelDep = Annotated[EmotionModel, Depends(get_model)]
 PoolDep = Annotated[AnalysisPool, Depends(get_pool)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -13,8 +13,8 @@ MULTIPART_OVERHEAD = 64 * 1024
 """Room for multipart headers and boundaries around the files themselves: a body may
 exceed the stated limit by this much (nginx's ``client_max_body_size`` allows the same)."""
 
-BATCH_PATH = "/v1/emotion/batch"
-"""The one route whose body is limited by the batch total instead of the file limit."""
+BATCH_PATHS = frozenset({"/v1/emotion/batch", "/v1/audio-features/batch"})
+"""The routes whose body is limited by the batch total instead of the file limit."""
 
 
 class BodySizeLimit:
@@ -34,7 +34,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        batch = scope["path"] == BATCH_PATH
+        batch = scope["path"] in BATCH_PATHS
         max_bytes = (self.max_batch_bytes if batch else self.max_upload_bytes) + MULTIPART_OVERHEAD
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:

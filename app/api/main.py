@@ -18,8 +18,10 @@ from app.api.capacity import AnalysisPool, LoadShedding
 from app.api.limits import BodySizeLimit, RequireApiKey
 from app.api.metrics import Metrics, MetricsMiddleware
 from app.api.paths import TrailingSlash
-from app.api.routes import catalogue, emotion, health, metrics, models, web
+from app.api.routes import audio_features, catalogue, emotion, health, metrics, models, web
 from app.api.routes import problems as problem_pages
+from app.audio_features import AudioFeaturesCalibration, calibration_of
+from app.errors import AudioFeaturesUnavailableError
 from app.model import EmotionModel
 from app.settings import Settings
 
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.model_path,
             time.perf_counter() - started,
         )
+        app.state.audio_features = _audio_features(app.state.model)
         starting = asyncio.create_task(_start(app, pool))
         app.state.catalogue.start()
         yield
@@ -72,13 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.model = None
+    app.state.audio_features = None
     app.state.warmed = asyncio.Event()
     app.state.failed = False
     app.state.pool = pool
     app.state.metrics = Metrics()
     app.state.catalogue = catalogue.ServedCatalogue(settings.catalogue)
     problems.install(app)
-    for module in (emotion, catalogue, health, models, metrics, web, problem_pages):
+    for module in (emotion, audio_features, catalogue, health, models, metrics, web, problem_pages):
         app.include_router(module.router)
     # Each add wraps the app so far: metrics see every answer, and the early refusals
     # (413, 401 and 503 past capacity, all before the body is read) carry CORS headers.
@@ -101,6 +105,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(TrailingSlash)  # outermost: every layer sees the path without it
     return app
+
+
+def _audio_features(
+    model: EmotionModel,
+) -> AudioFeaturesCalibration | AudioFeaturesUnavailableError:
+    """The model's audio-features calibration, or why it has none: then the service runs,
+    and ``/v1/audio-features`` answers that reason as a 501 problem."""
+    try:
+        return calibration_of(model)
+    except AudioFeaturesUnavailableError as error:
+        logger.warning("/v1/audio-features answers 501: %s", error)
+        return error
 
 
 async def _start(app: FastAPI, pool: AnalysisPool) -> None:

@@ -1,11 +1,12 @@
-"""Response bodies of the API beyond a song's result (:mod:`app.result`): batches, and
-the OpenAPI examples."""
+"""Response bodies of the API beyond a song's result (:mod:`app.result`) and its audio
+features (:mod:`app.audio_features`): batches, and the OpenAPI examples."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
 from app.api.problems import Problem
+from app.audio_features import AudioFeatures
 from app.result import EmotionResult
 from app.settings import SHIPPED_MODEL
 
@@ -26,10 +27,37 @@ class BatchResult(BaseModel):
     items: list[BatchItem]
 
 
+class AudioFeaturesBatch(BaseModel):
+    """The audio features of a batch's files, in their order; a file that could not be
+    analysed has its problem in its place (Spotify put ``null``)."""
+
+    audio_features: list[AudioFeatures | Problem]
+
+
+AUDIO_FEATURES_EXAMPLE = {
+    "acousticness": 0.1759,
+    "danceability": 0.6297,
+    "duration_ms": 30060,
+    "energy": 0.721,
+    "instrumentalness": 0.0,
+    "key": 10,
+    "liveness": 0.128,
+    "loudness": -12.4574,
+    "mode": 1,
+    "speechiness": 0.066,
+    "tempo": 165.5678,
+    "time_signature": 4,
+    "valence": 0.9031,
+    "type": "audio_features",
+}
+"""A ``POST /v1/audio-features`` answer: the shipped model's, for the 4Q clip
+MT0000004637.mp3."""
+
 EMOTION_EXAMPLE = {
     "valence": 0.41,
     "arousal": 0.27,
     "quadrant": "happy/excited",
+    "confidence": {"quadrant": 0.83, "valence_positive": 0.93, "arousal_positive": 0.88},
     "spread": {"valence": 0.06, "arousal": 0.09},
     "duration_s": 35.0,
     "truncated": False,
@@ -67,9 +95,11 @@ EMOTION_EXAMPLE = {
         "tension": 0.12,
         "sadness": 0.05,
     },
+    "audio_features": AUDIO_FEATURES_EXAMPLE,
 }
-"""A ``POST /v1/emotion?features=true&timeline=true&moods=true`` answer, for the OpenAPI
-document."""
+"""A ``POST /v1/emotion?features=true&timeline=true&moods=true&audio_features=true``
+answer, for the OpenAPI document (``confidence`` as a model whose card has a calibration
+gives it)."""
 
 BATCH_EXAMPLE = {
     "items": [
@@ -100,3 +130,11 @@ BATCH_EXAMPLE = {
     ]
 }
 """A ``POST /v1/emotion/batch`` answer: one result and one problem."""
+
+AUDIO_FEATURES_BATCH_EXAMPLE = {
+    "audio_features": [
+        AUDIO_FEATURES_EXAMPLE,
+        BATCH_EXAMPLE["items"][1]["error"],
+    ]
+}
+"""A ``POST /v1/audio-features/batch`` answer: one song's features and one problem."""

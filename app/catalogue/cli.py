@@ -35,8 +35,8 @@ exit status:
   0    every file has a result row in OUT
   1    some file could not be analysed (its row in OUT holds the problem, also when
        it failed in an earlier run), or the analysis processes could not start
-  2    the command was misused, the model could not be loaded, or OUT holds
-       another job's columns
+  2    the command was misused, the model could not be loaded (or, with
+       --audio-features, has no audio features), or OUT holds another job's columns
   128+N  stopped by signal N (130 for Ctrl-C, 143 for SIGTERM): every row of the
        files analysed so far is written, and the same command resumes"""
 
@@ -83,6 +83,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     command.add_argument("--features", action="store_true", help="add the feature summary")
     command.add_argument("--timeline", action="store_true", help="add each 20-s window")
+    command.add_argument(
+        "--audio-features",
+        action="store_true",
+        help="add Spotify's audio features (tempo, key, mode, energy, ...), as "
+        "/v1/audio-features answers them",
+    )
     command.add_argument("--force", action="store_true", help="score again what OUT holds")
     command.add_argument(
         "--timeout",
@@ -105,12 +111,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the job; its exit status (:data:`EXIT_STATUSES`)."""
+    from app.audio_features import calibration_of
     from app.catalogue import rows, store
     from app.catalogue.progress import Progress, Tally
     from app.catalogue.rows import Columns
     from app.catalogue.scorer import ScoringOptions
     from app.catalogue.sources import entries, read_list
-    from app.errors import ModelContractError, WorkerCrashedError
+    from app.errors import AudioFeaturesUnavailableError, ModelContractError, WorkerCrashedError
     from app.model import EmotionModel
     from app.result import ModelInfo
 
@@ -127,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     try:
         model = EmotionModel(args.model)
-    except ModelContractError as error:
+        calibration = calibration_of(model) if args.audio_features else None
+    except (ModelContractError, AudioFeaturesUnavailableError) as error:
         print(f"catalogue: {error}", file=sys.stderr)
         return 2
     columns = Columns(
@@ -135,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
         moods=model.has_moods,
         timeline=args.timeline,
         sound=model.embedder is not None,
+        confidence=model.calibration is not None,
+        audio_features=args.audio_features,
     )
     options = ScoringOptions(
         model_path=args.model,
@@ -143,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         max_remote_bytes=settings.max_upload_bytes,
         timeout_s=args.timeout,
         columns=columns,
+        audio_features=calibration,
     )
     del model  # the workers load their own
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from app.audio_features import AudioFeaturesCalibration
 from app.catalogue import rows
 from app.catalogue.sources import Entry, read_bytes
 from app.dataset import is_uri
@@ -44,6 +45,7 @@ class ScoringOptions:
     max_remote_bytes : largest file read from object storage (it is held in memory)
     timeout_s : longest analysis of one file before its process is killed
     columns : the optional columns
+    audio_features : the model's audio-features calibration, with ``columns.audio_features``
     """
 
     model_path: Path
@@ -52,6 +54,7 @@ class ScoringOptions:
     max_remote_bytes: int
     timeout_s: float
     columns: rows.Columns
+    audio_features: AudioFeaturesCalibration | None = None
 
 
 class Scorer:
@@ -83,7 +86,10 @@ class Scorer:
             if problem.slug == "internal-error":
                 logger.exception("unexpected error scoring %s", entry.path)
             return rows.problem_row(entry, problem, self.options.model)
-        return rows.result_row(entry, emotion, self.options.model, self.options.columns)
+        options = self.options
+        return rows.result_row(
+            entry, emotion, options.model, options.columns, options.audio_features
+        )
 
     def _source(self, location: str) -> Path | bytes:
         """What the analysis process reads: a local file's path (it is decoded streaming,

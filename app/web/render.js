@@ -63,6 +63,7 @@ export function songCard(name, result, problem, colour, raw) {
   find(".valence").textContent = fixed(result.valence);
   find(".arousal").textContent = fixed(result.arousal);
   find(".quadrant").textContent = result.quadrant;
+  fillConfidence(find(".quadrant"), result.confidence);
   find(".spread").textContent = `±${fixed(result.spread.valence)}, ±${fixed(result.spread.arousal)}`;
   find(".duration").textContent = `${fixed(result.duration_s)} s`;
   if (result.truncated) {
@@ -77,6 +78,22 @@ export function songCard(name, result, problem, colour, raw) {
   fillMoods(find(".moods"), result.moods);
   fillFeatures(find(".features"), result.features);
   return card;
+}
+
+/** Below this probability the quadrant is shown as uncertain. */
+const LOW_CONFIDENCE = 0.6;
+
+/**
+ * The quadrant's calibrated probability after its name, and a hint when it is low; nothing
+ * when the model has no calibration (no `confidence` in the answer).
+ */
+function fillConfidence(quadrant, confidence) {
+  if (!confidence) return;
+  const p = confidence.quadrant;
+  quadrant.append(element("span", ` (probability ${fixed(p, 2)})`, { class: "confidence" }));
+  if (p < LOW_CONFIDENCE) {
+    quadrant.append(element("span", " near the axes: the quadrant is uncertain", { class: "hint" }));
+  }
 }
 
 function fillTimeline(section, windows, colour) {

@@ -7,6 +7,7 @@ import pytest
 
 from tests.api.conftest import UPLOAD_LIMIT
 from tests.audio_fixtures import FORMATS, encode, noise, song, tone
+from tests.feature_fixtures import TIMBRE_KEYS
 
 pytestmark = pytest.mark.slow  # starts the service (a real server and its analysis processes)
 
@@ -58,16 +59,7 @@ def test_features_and_timeline_on_request(client):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["features"]["tempo_bpm"] == pytest.approx(120, rel=0.05)
-    assert set(body["features"]["timbre"]) == {
-        "hardness",
-        "depth",
-        "brightness",
-        "roughness",
-        "warmth",
-        "sharpness",
-        "boominess",
-        "reverb",
-    }
+    assert set(body["features"]["timbre"]) == TIMBRE_KEYS
     assert [s["start_s"] for s in body["timeline"]] == pytest.approx([0, 10, 15], abs=0.1)
     mean_valence = sum(s["valence"] for s in body["timeline"]) / len(body["timeline"])
     assert body["valence"] == pytest.approx(mean_valence, abs=1e-4)

@@ -24,18 +24,24 @@ def hostile_corpus() -> dict[str, tuple[bytes, frozenset[int]]]:
     return corpus()
 
 
-def test_every_case_gets_a_result_or_a_clean_4xx(client, hostile_corpus):
+BOUNDED = {"/v1/emotion": ("valence", -1, 1), "/v1/audio-features": ("energy", 0, 1)}
+"""Each analysing route, and a value of its answer with its range."""
+
+
+@pytest.mark.parametrize("route", BOUNDED)
+def test_every_case_gets_a_result_or_a_clean_4xx(client, hostile_corpus, route):
+    field, low, high = BOUNDED[route]
     wrong = []
     for name, (data, expected) in hostile_corpus.items():
         # The file name and type are the client's claims, never trusted: mislabel them all.
-        response = client.post("/v1/emotion", files={"file": (f"{name}.wav", data, "audio/wav")})
+        response = client.post(route, files={"file": (f"{name}.wav", data, "audio/wav")})
         status = response.status_code
         if status not in expected:
             wrong.append(f"{name}: {status} not in {sorted(expected)}: {response.text[:200]}")
         elif status != 200 and response.headers["content-type"] != "application/problem+json":
             wrong.append(f"{name}: {status} answered as {response.headers['content-type']}")
-        elif status == 200 and not -1 <= response.json()["valence"] <= 1:
-            wrong.append(f"{name}: valence {response.json()['valence']}")
+        elif status == 200 and not low <= response.json()[field] <= high:
+            wrong.append(f"{name}: {field} {response.json()[field]}")
     assert not wrong, "\n".join(wrong)
     assert client.get("/v2/health/ready").status_code == 200
 

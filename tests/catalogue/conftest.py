@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from app.audio_features import calibration_of
 from app.catalogue.rows import Columns
 from app.catalogue.scorer import ScoringOptions
 from app.catalogue.sources import Entry, entries
@@ -172,6 +173,7 @@ def scoring_options(**columns: bool) -> ScoringOptions:
         max_remote_bytes=settings.max_upload_bytes,
         timeout_s=settings.analysis_timeout_s,
         columns=Columns(moods=model.has_moods, **columns),
+        audio_features=calibration_of(model) if columns.get("audio_features") else None,
     )
 
 

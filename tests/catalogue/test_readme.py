@@ -14,22 +14,24 @@ from app.catalogue.store import PartWriter
 from tests.conftest import ROOT
 
 
-def _catalogue_section() -> str:
-    readme = (ROOT / "README.md").read_text()
-    return readme.split("### A whole catalogue", 1)[1].split("\n### ", 1)[0]
+def _section(path: Path, heading: str) -> str:
+    """The text under ``heading`` up to the next heading of its level or higher."""
+    return path.read_text().split(f"{heading}\n", 1)[1].split("\n## ", 1)[0]
 
 
 def _blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, re.S)
 
 
-def test_the_readme_runs_the_checkouts_venv():
-    commands = _blocks(_catalogue_section(), "bash")[0].strip().splitlines()
-    assert len(commands) == 3
+def test_the_readme_and_the_catalogue_page_run_the_checkouts_venv():
+    readme = _blocks(_section(ROOT / "README.md", "## A catalogue in three lines"), "bash")
+    commands = readme[0].strip().splitlines()
+    assert [c.split()[1] for c in commands] == ["catalogue", "search", "similar"]
+    run = _blocks(_section(ROOT / "docs" / "catalogue.md", "## Run it"), "bash")[0]
+    commands += run.strip().splitlines()
     for command in commands:
         assert command.startswith(".venv/bin/"), command
-    assert "pip install '.[catalogue]' duckdb" in commands[0]
-    assert "duckdb.sql(" in commands[2]  # DuckDB from Python, which pip installs
+    assert "pip install '.[catalogue]' duckdb" in run  # the page's queries read DuckDB
 
 
 @pytest.fixture
@@ -70,14 +72,10 @@ def _python(code: str, cwd: Path) -> str:
 
 def test_the_duckdb_queries_run_as_written(catalogue: Path):
     pytest.importorskip("duckdb", reason="DuckDB is the reader's choice, not a dependency")
-    line = _blocks(_catalogue_section(), "bash")[0].strip().splitlines()[2]
-    code = re.fullmatch(r'\.venv/bin/python -c "(.*)"', line)[1].replace('\\"', '"')
-    shown = _python(code, catalogue)
-    assert re.search(r"sad/depressed\s*│\s*2", shown), shown
-
     docs = (ROOT / "docs" / "catalogue.md").read_text()
     (queries,) = [b for b in _blocks(docs, "bash") if "import duckdb" in b]
     code = queries.split("<<'EOF'\n", 1)[1].rsplit("EOF", 1)[0]
     shown = _python(code, catalogue)
+    assert re.search(r"sad/depressed\s*│\s*2", shown), shown
     assert "happy/excited" in shown and "/music/0.mp3" in shown
     assert "unsupported-audio" in shown and "/music/broken.mp3" in shown

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import SettingsDep, api_key_header, get_pool
 from app.api.problems import problem_responses
-from app.api.routes.emotion import analyse_upload
+from app.api.uploads import analyse_one
 from app.errors import InvalidQueryError, NoCatalogueError, SearchError
 from app.model import MOODS
 
@@ -270,8 +270,7 @@ async def similar(
         )
         return tracks(found)
     pool = await get_pool(request)  # only an upload waits for the analysis processes
-    emotion = await pool.run(lambda worker: analyse_upload(worker, file, settings))
-    request.app.state.metrics.observe_stages(emotion.timings_s)
+    emotion = await analyse_one(request, pool, settings, file, lambda emotion: emotion)
     found = await asyncio.to_thread(
         catalogue.similar, emotion=emotion, limit=limit, sound_weight=sound_weight
     )

@@ -7,19 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, Security, UploadFile
 
 from app.analysis import Emotion
-from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header
+from app.api.deps import ModelDep, PoolDep, SettingsDep, api_key_header, get_audio_features
 from app.api.problems import Problem, problem_responses
 from app.api.schemas import BATCH_EXAMPLE, EMOTION_EXAMPLE, BatchItem, BatchResult
-from app.errors import InputTooLargeError
+from app.api.uploads import analyse_batch, analyse_one
+from app.audio_features import AudioFeaturesCalibration
 from app.model import EmotionModel
-from app.problems import ProblemError, file_too_large, problem_of
-from app.result import EmotionResult, ModelInfo
-from app.settings import Settings
-from app.worker import AnalysisWorker
+from app.result import EmotionResult, ModelInfo, reported_audio_features
 
 router = APIRouter(prefix="/v1/emotion", tags=["emotion"], dependencies=[Security(api_key_header)])
 
-PROBLEMS = problem_responses(400, 401, 413, 415, 422, 500, 503, 504)
+PROBLEMS = problem_responses(400, 401, 413, 415, 422, 500, 501, 503, 504)
 
 FeaturesQuery = Annotated[
     bool,
@@ -35,22 +33,32 @@ MoodsQuery = Annotated[
         description="Add the nine GEMS mood shares (summing to 1), if the model has a mood head."
     ),
 ]
-
-
-def analyse_upload(worker: AnalysisWorker, upload: UploadFile, settings: Settings) -> Emotion:
-    """Send one upload to an analysis process (runs on a pool thread: it blocks); its
-    emotion, or what the analysis raised."""
-    if upload.size is not None and upload.size > settings.max_upload_bytes:
-        raise InputTooLargeError(file_too_large(settings.max_upload_bytes))
-    upload.file.seek(0)
-    return worker.analyse(upload.file.read(), settings.analysis_timeout_s)
+AudioFeaturesQuery = Annotated[
+    bool,
+    Query(
+        description="Add Spotify's audio features, `/v1/audio-features`' answer for the same "
+        "analysis (501 if the model cannot give them)."
+    ),
+]
 
 
 def _result(
-    emotion: Emotion, model: EmotionModel, features: bool, timeline: bool, moods: bool
+    emotion: Emotion,
+    model: EmotionModel,
+    features: bool,
+    timeline: bool,
+    moods: bool,
+    calibration: AudioFeaturesCalibration | None,
 ) -> EmotionResult:
+    """The answer, with the audio features when ``calibration`` is given."""
+    spotify = None if calibration is None else reported_audio_features(emotion, calibration)
     return EmotionResult.of(
-        emotion, ModelInfo.of(model), features=features, timeline=timeline, moods=moods
+        emotion,
+        ModelInfo.of(model),
+        features=features,
+        timeline=timeline,
+        moods=moods,
+        audio_features=spotify,
     )
 
 
@@ -71,14 +79,21 @@ async def predict_emotion(
     features: FeaturesQuery = False,
     timeline: TimelineQuery = False,
     moods: MoodsQuery = False,
+    audio_features: AudioFeaturesQuery = False,
 ) -> EmotionResult:
     """Valence, arousal and quadrant of one song, averaged over its 20-s windows.
 
+    `audio_features=true` adds `/v1/audio-features`' answer from the same analysis.
     Example: `curl -F file=@song.mp3 'http://127.0.0.1:8000/v1/emotion?features=true'`.
     """
-    emotion = await pool.run(lambda worker: analyse_upload(worker, file, settings))
-    request.app.state.metrics.observe_stages(emotion.timings_s)
-    return _result(emotion, model, features, timeline, moods)
+    calibration = get_audio_features(request) if audio_features else None
+    return await analyse_one(
+        request,
+        pool,
+        settings,
+        file,
+        lambda emotion: _result(emotion, model, features, timeline, moods, calibration),
+    )
 
 
 @router.post(
@@ -96,6 +111,7 @@ async def predict_emotions(
     features: FeaturesQuery = False,
     timeline: TimelineQuery = False,
     moods: MoodsQuery = False,
+    audio_features: AudioFeaturesQuery = False,
 ) -> BatchResult:
     """Several songs in one request, each answered with its result or its own problem.
 
@@ -105,24 +121,19 @@ async def predict_emotions(
     analysis pool and its files are analysed one after another; send parallel requests
     for parallelism.
     """
-    if len(files) > settings.max_batch_files:
-        raise ProblemError(
-            "too-many-files",
-            f"a batch holds at most {settings.max_batch_files} files; this one holds {len(files)}",
-        )
-
-    def analyse_all(worker: AnalysisWorker) -> list[BatchItem]:
-        items = []
-        for upload in files:
-            try:
-                emotion = analyse_upload(worker, upload, settings)
-            except Exception as error:  # each file gets its own problem, 500 if unexpected
-                problem = Problem(**problem_of(error).as_dict())
-                items.append(BatchItem(filename=upload.filename, error=problem))
-                continue
-            request.app.state.metrics.observe_stages(emotion.timings_s)
-            result = _result(emotion, model, features, timeline, moods)
-            items.append(BatchItem(filename=upload.filename, result=result))
-        return items
-
-    return BatchResult(items=await pool.run(analyse_all))
+    calibration = get_audio_features(request) if audio_features else None
+    answers = await analyse_batch(
+        request,
+        pool,
+        settings,
+        files,
+        lambda emotion: _result(emotion, model, features, timeline, moods, calibration),
+    )
+    return BatchResult(
+        items=[
+            BatchItem(filename=upload.filename, error=answer)
+            if isinstance(answer, Problem)
+            else BatchItem(filename=upload.filename, result=answer)
+            for upload, answer in zip(files, answers, strict=True)
+        ]
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -19,12 +21,17 @@ class Health(BaseModel):
     ready: bool | None = None
 
 
-@router.get(
-    "/live",
-    response_model=Health,
-    response_model_exclude_none=True,
-    responses=problem_responses(503),
-)
+def _probe(path: str) -> Callable[[Callable], Callable]:
+    """The route of a probe: a :class:`Health` answer, or a 503 problem."""
+    return router.get(
+        path,
+        response_model=Health,
+        response_model_exclude_none=True,
+        responses=problem_responses(503),
+    )
+
+
+@_probe("/live")
 async def live(request: Request) -> Health | JSONResponse:
     """The process is up and answering; 503 if its analysis processes failed to start."""
     if request.app.state.failed:
@@ -32,12 +39,7 @@ async def live(request: Request) -> Health | JSONResponse:
     return Health(live=True)
 
 
-@router.get(
-    "/ready",
-    response_model=Health,
-    response_model_exclude_none=True,
-    responses=problem_responses(503),
-)
+@_probe("/ready")
 async def ready(request: Request) -> Health | JSONResponse:
     """The model is loaded and every analysis process warmed up; 503 until then."""
     if not request.app.state.warmed.is_set():

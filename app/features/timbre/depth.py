@@ -101,14 +101,11 @@ def depth(
     ratio_crossover_frequency: float = 500,
     db_decay_threshold: float = -40,
 ) -> float:
-    """Apparent depth of prepared audio (see :func:`.prepare.prepare`), about 0-100.
+    """Apparent depth of prepared audio (see :func:`.prepare.prepare`) at ``fs`` Hz,
+    about 0-100.
 
     Parameters
     ----------
-    audio
-        Prepared samples.
-    fs
-        Sample rate in Hz.
     threshold_db
         Frame power (dB) below which a frame counts as silent.
     low_frequency_limit

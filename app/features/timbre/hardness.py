@@ -60,14 +60,11 @@ def hardness(
     max_attack_time: float = 0.1,
     bandwidth_thresh_db: float = -75,
 ) -> float:
-    """Apparent hardness of prepared audio (see :func:`.prepare.prepare`), about 0-100.
+    """Apparent hardness of prepared audio (see :func:`.prepare.prepare`) at ``fs`` Hz,
+    about 0-100.
 
     Parameters
     ----------
-    audio
-        Prepared samples.
-    fs
-        Sample rate in Hz.
     max_attack_time
         Longest attack time (s) considered.
     bandwidth_thresh_db

@@ -74,14 +74,11 @@ def _tukey(length: int) -> np.ndarray:
 def warmth(
     audio: np.ndarray, fs: float, max_fft_frame_size: int = 8192, max_wr: float = 12000
 ) -> float:
-    """Apparent warmth of prepared audio (see :func:`.prepare.prepare`), about 0-100.
+    """Apparent warmth of prepared audio (see :func:`.prepare.prepare`) at ``fs`` Hz,
+    about 0-100.
 
     Parameters
     ----------
-    audio
-        Prepared samples.
-    fs
-        Sample rate in Hz.
     max_fft_frame_size
         Frame length of each note's spectrum.
     max_wr
