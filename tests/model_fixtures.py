@@ -31,7 +31,8 @@ def copy_model(
 ) -> Path:
     """A copy of the served model (the settings' ``model_path``) in ``target``, with or
     without the ``moods`` output in its ONNX graph and in its card (a model without a mood
-    head has neither), and with ``calibration`` as its card's calibration entry."""
+    head has neither), and with ``calibration`` as its card's calibration entry (None: a
+    model without one, whatever the served model's card holds)."""
     source = Settings().model_path
     target.mkdir(parents=True, exist_ok=True)
     graph = onnx.load(str(source / MODEL_FILE))
@@ -43,6 +44,7 @@ def copy_model(
     card = json.loads((source / CARD_FILE).read_text())
     if not card_moods:
         card["outputs"] = [o for o in card["outputs"] if o["name"] != MOODS_OUTPUT]
+    card.pop(CARD_KEY, None)
     if calibration is not None:
         card[CARD_KEY] = calibration
     (target / CARD_FILE).write_text(json.dumps(card))

@@ -35,19 +35,19 @@ class AudioFeaturesBatch(BaseModel):
 
 
 AUDIO_FEATURES_EXAMPLE = {
-    "acousticness": 0.1759,
-    "danceability": 0.6297,
+    "acousticness": 0.1769,
+    "danceability": 0.6283,
     "duration_ms": 30060,
-    "energy": 0.721,
+    "energy": 0.7214,
     "instrumentalness": 0.0,
     "key": 10,
     "liveness": 0.128,
     "loudness": -12.4574,
     "mode": 1,
-    "speechiness": 0.066,
+    "speechiness": 0.0641,
     "tempo": 165.5678,
     "time_signature": 4,
-    "valence": 0.9031,
+    "valence": 0.8342,
     "type": "audio_features",
 }
 """A ``POST /v1/audio-features`` answer: the shipped model's, for the 4Q clip
