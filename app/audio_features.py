@@ -245,7 +245,7 @@ def calibration_of(model: EmotionModel) -> AudioFeaturesCalibration:
     if model.embedder is None:
         raise AudioFeaturesUnavailableError(
             f"model {model.name} {model.version} computes no musicnn tags, which the audio "
-            "features read; serve a model that reads musicnn's embedding (such as 0.3.0)"
+            "features read; serve a model that reads musicnn's embedding (such as the shipped one)"
         )
     file = model.directory / CALIBRATION_FILE
     if not file.is_file():

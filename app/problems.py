@@ -253,7 +253,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "audio_features.json (the fields' calibration). Its emotion answers are unaffected.",
             "Serve a model that has both, such as the shipped one (MUSIC_EMOTION_MODEL_PATH); "
             "retrying the same service does not help.",
-            "model music-emotion 0.3.0 has no audio_features.json beside it; "
+            "model my-model 1.0.0 has no audio_features.json beside it; "
             "python -m training.audio_features writes one",
         ),
         ProblemType(
