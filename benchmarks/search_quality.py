@@ -194,6 +194,12 @@ def main() -> None:
         default="network",
         help="what predicts the songs' valence and arousal out of fold",
     )
+    parser.add_argument(
+        "--out-of-fold",
+        type=Path,
+        help="instead, the CSV that music-emotion-train --oof wrote (the outer CV that "
+        "made the shipped model)",
+    )
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10])
     args = parser.parse_args()
 
@@ -208,7 +214,13 @@ def main() -> None:
     patches = [e[EMBEDDING_OUTPUT] for e in embed_all(paths, args.musicnn_cache, progress=False)]
     config = shipped_config(args.ensemble)
     songs = make_songs(items, features, train_hop_s=config.train_hop_s, embeddings=patches)
-    if args.valence_arousal == "network":
+    if args.out_of_fold:
+        from training.out_of_fold import read_out_of_fold
+
+        served = read_out_of_fold(args.out_of_fold)
+        points = np.array([served[path.resolve()] for path in paths])
+        how = f"the training's outer cross-validation, {args.out_of_fold.name}"
+    elif args.valence_arousal == "network":
         points = out_of_fold_points(songs, config, args.folds, args.oof_cache)
         how = f"the shipped configuration with {args.ensemble} seed(s) per fold"
     else:
