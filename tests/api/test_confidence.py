@@ -48,14 +48,17 @@ def test_the_api_the_command_and_the_catalogue_give_the_same_probabilities(tmp_p
     assert {name: row[f"{name}_probability"] for name in confidence} == confidence
 
 
-def test_without_a_calibration_there_is_no_confidence(client, tmp_path):
+def test_the_shipped_model_is_calibrated_and_a_model_without_it_says_nothing(client, tmp_path):
     path = write(tmp_path / "a.flac", song(5.0), 44100)
     answer = client.post("/v1/emotion", files={"file": (path.name, path.read_bytes())}).json()
-    assert "quadrant" in answer and "confidence" not in answer
+    assert 0 <= answer["confidence"]["quadrant"] <= 1
+    model = copy_model(tmp_path / "model")  # the shipped model without its calibration
     command = subprocess.run(
-        [sys.executable, "-m", "app.cli", "predict", str(path), "--json"],
+        [sys.executable, "-m", "app.cli", "predict", str(path), "--json", "--model", str(model)],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert "confidence" not in json.loads(command.stdout)
+    assert command.returncode == 0, command.stderr
+    line = json.loads(command.stdout)
+    assert line["quadrant"] == answer["quadrant"] and "confidence" not in line
