@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +16,18 @@ from tests.catalogue.conftest import read_rows, run_catalogue
 from tests.model_fixtures import CALIBRATION, copy_model
 
 pytestmark = pytest.mark.slow  # starts the service, the command and a catalogue job
+
+
+def _predict(path: Path, model: Path) -> dict:
+    """``music-emotion predict PATH --json`` with ``model``: its one line."""
+    command = subprocess.run(
+        [sys.executable, "-m", "app.cli", "predict", str(path), "--json", "--model", str(model)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert command.returncode == 0, command.stderr
+    return json.loads(command.stdout)
 
 
 def test_the_api_the_command_and_the_catalogue_give_the_same_probabilities(tmp_path):
@@ -32,14 +45,7 @@ def test_the_api_the_command_and_the_catalogue_give_the_same_probabilities(tmp_p
     assert set(confidence) == {"quadrant", "valence_positive", "arousal_positive"}
     assert all(0 <= p <= 1 for p in confidence.values())
 
-    command = subprocess.run(
-        [sys.executable, "-m", "app.cli", "predict", str(path), "--json", "--model", str(model)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert command.returncode == 0, command.stderr
-    assert json.loads(command.stdout)["confidence"] == confidence
+    assert _predict(path, model)["confidence"] == confidence
 
     out = tmp_path / "catalogue"
     job = run_catalogue(str(path.parent), "--out", str(out), "--model", str(model))
@@ -53,12 +59,5 @@ def test_the_shipped_model_is_calibrated_and_a_model_without_it_says_nothing(cli
     answer = client.post("/v1/emotion", files={"file": (path.name, path.read_bytes())}).json()
     assert 0 <= answer["confidence"]["quadrant"] <= 1
     model = copy_model(tmp_path / "model")  # the shipped model without its calibration
-    command = subprocess.run(
-        [sys.executable, "-m", "app.cli", "predict", str(path), "--json", "--model", str(model)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert command.returncode == 0, command.stderr
-    line = json.loads(command.stdout)
+    line = _predict(path, model)
     assert line["quadrant"] == answer["quadrant"] and "confidence" not in line
