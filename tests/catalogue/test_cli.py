@@ -47,6 +47,7 @@ def test_rows_equal_the_api_and_predict_for_the_same_files(library, scored):
                 "model": f"{answer['model']['name']}/{answer['model']['version']}",
                 "error_type": None,
                 "error": None,
+                **{f"{key}_probability": p for key, p in answer["confidence"].items()},
                 **features,
                 **{f"timbre_{key}": value for key, value in timbre.items()},
                 "timeline": answer["timeline"],
