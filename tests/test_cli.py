@@ -39,8 +39,9 @@ def test_predict_prints_one_json_line_per_file(song_files):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["path"] for line in lines] == paths
     for line in lines:
-        assert set(line) == {"path", "valence", "arousal", "quadrant"}
+        assert set(line) == {"path", "valence", "arousal", "quadrant", "confidence"}
         assert -1 <= line["valence"] <= 1 and -1 <= line["arousal"] <= 1
+        assert all(0 <= p <= 1 for p in line["confidence"].values())
 
 
 def test_predict_reports_a_bad_file_and_goes_on(tmp_path, song_files):
