@@ -112,7 +112,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the job; its exit status (:data:`EXIT_STATUSES`)."""
     from app.audio_features import calibration_of
-    from app.catalogue import rows, store
+    from app.catalogue import store
     from app.catalogue.progress import Progress, Tally
     from app.catalogue.rows import Columns
     from app.catalogue.scorer import ScoringOptions
@@ -164,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     if older:
         print(
             f"catalogue: {len(older)} parts of {args.out} were written before the columns "
-            f"{', '.join(sorted(rows.ADDED_LATER))}: their files are scored again",
+            f"{', '.join(store.missing_columns(args.out, older, columns.schema()))}: "
+            "their files are scored again",
             file=sys.stderr,
         )
     tally = Tally()

@@ -74,6 +74,15 @@ def _lacks_only_later_columns(found: pa.Schema, schema: pa.Schema) -> bool:
     return found.equals(pa.schema([f for f in schema if f.name not in missing]))
 
 
+def missing_columns(out: str, older: list[str], schema: pa.Schema) -> list[str]:
+    """The columns of ``schema`` that some of the ``older`` parts lack, sorted."""
+    fs, _ = filesystem(out)
+    missing: set[str] = set()
+    for part in older:
+        missing |= set(schema.names) - set(pq.read_schema(part, filesystem=fs).names)
+    return sorted(missing)
+
+
 def retire(out: str, older: list[str]) -> list[str]:
     """Remove the ``older`` parts whose every file has a row in the other parts (scored
     again by this job); the ones removed. A part with a file this job did not reach

@@ -124,7 +124,8 @@ def test_a_song_shows_the_api_answer(browser, web_server, api, song_mp3) -> None
 
     assert_shows(text_of(card, ".valence"), expected["valence"])
     assert_shows(text_of(card, ".arousal"), expected["arousal"])
-    assert text_of(card, ".quadrant") == expected["quadrant"]
+    probability = f"(probability {expected['confidence']['quadrant']:.2f})"
+    assert text_of(card, ".quadrant").startswith(f"{expected['quadrant']} {probability}")
     assert text_of(browser, "#status").startswith("song.mp3: valence")
     # One mean on the plane; one point per window on each chart over time.
     assert len(card.find_elements(By.CSS_SELECTOR, ".plane-chart circle.mean")) == 1
